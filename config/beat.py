@@ -1,0 +1,51 @@
+"""Every periodic task, declared in this one place.
+
+`manage.py setup_schedules` (run by `make run`, the container entrypoint and a migration-free fresh
+install) writes these into django-celery-beat's tables if they are missing, so the quality office can
+then change or pause them in the admin without a deploy overwriting their edits.
+Each entry carries an expiry shorter than its interval: a message that waited longer than that behind
+a down worker is dropped instead of piling up.
+"""
+
+from __future__ import annotations
+
+import json
+
+# name -> (task, every N seconds or a crontab dict, expires seconds, description)
+BEAT_SCHEDULE: dict[str, dict] = {
+    "worker-heartbeat": {
+        "task": "departments.tasks.heartbeat",
+        "every": 30,
+        "expires": 25,
+        "description": "Proves beat → broker → worker → database; /readyz reports it.",
+    },
+}
+
+
+def install_schedules(*, overwrite: bool = False) -> list[str]:
+    """Create missing beat entries; with overwrite, reset existing ones to the declared values."""
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    created: list[str] = []
+    for name, entry in BEAT_SCHEDULE.items():
+        defaults: dict = {
+            "task": entry["task"],
+            "description": entry.get("description", ""),
+            "expire_seconds": entry.get("expires"),
+            "kwargs": json.dumps(entry.get("kwargs", {})),
+        }
+        if "every" in entry:
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=entry["every"], period=IntervalSchedule.SECONDS
+            )
+            defaults.update(interval=interval, crontab=None)
+        else:
+            crontab, _ = CrontabSchedule.objects.get_or_create(timezone="Asia/Shanghai", **entry["crontab"])
+            defaults.update(crontab=crontab, interval=None)
+        if overwrite:
+            PeriodicTask.objects.update_or_create(name=name, defaults=defaults)
+        else:
+            _, was_created = PeriodicTask.objects.get_or_create(name=name, defaults=defaults)
+            if was_created:
+                created.append(name)
+    return created

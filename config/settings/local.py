@@ -1,0 +1,12 @@
+"""Development: `make run`. Debug on, e-mails printed to the console unless configured."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Development only: production has no default (config/settings/production.py).
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-a-secret")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Demo users log in with the password "demo" in development only.
+BATON_DEMO_PASSWORD = "demo"

@@ -1,0 +1,104 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+
+from departments.checks import calendars_missing_years
+from departments.models import (
+    BusinessCalendar,
+    CalendarException,
+    Department,
+    Heartbeat,
+    Membership,
+    WorkingHours,
+)
+from departments.services import hours_problems
+
+admin.site.site_header = _("Baton · cross-department service")
+admin.site.site_title = _("Baton")
+admin.site.index_title = _("Service processes")
+
+
+class WorkingHoursFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        rows = [
+            (f.cleaned_data["weekday"], f.cleaned_data["start"], f.cleaned_data["end"])
+            for f in self.forms
+            if f.cleaned_data
+            and not f.cleaned_data.get("DELETE")
+            and {"weekday", "start", "end"} <= f.cleaned_data.keys()
+        ]
+        problems = hours_problems(rows)
+        if problems:
+            raise ValidationError(problems)
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    formset = WorkingHoursFormSet
+    extra = 0
+
+
+class CalendarExceptionInline(admin.TabularInline):
+    model = CalendarException
+    extra = 0
+    fields = ["date", "kind", "name", "source"]
+    readonly_fields = ["source"]
+    ordering = ["-date"]
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "time_zone", "always_open", "country"]
+    search_fields = ["code", "name"]
+    inlines = [WorkingHoursInline, CalendarExceptionInline]
+
+    def changelist_view(self, request, extra_context=None):
+        for code, years in calendars_missing_years():
+            self.message_user(
+                request,
+                _("Calendar %(code)s has no holiday data for %(years)s: import it or enter the dates.")
+                % {"code": code, "years": ", ".join(map(str, years))},
+                level=messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent", "calendar", "team_email", "is_active"]
+    list_filter = ["is_active", "calendar"]
+    search_fields = ["code", "name", "name_en"]
+    list_select_related = ["parent", "calendar"]
+    inlines = [MembershipInline]
+
+    def has_delete_permission(self, request, obj=None):
+        # Departments carry history; they are deactivated, never deleted.
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "role"]
+    list_filter = ["role", "department"]
+    search_fields = ["user__username", "department__code"]
+    list_select_related = ["user", "department"]
+    autocomplete_fields = ["user", "department"]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "beat_at", "count"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

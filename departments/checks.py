@@ -1,0 +1,45 @@
+"""System checks: a calendar in use without holiday data for this or next year is a warning, not a crash."""
+
+from django.core.checks import Warning, register
+from django.db import DatabaseError
+
+
+def calendars_missing_years() -> list[tuple[str, list[int]]]:
+    """(calendar code, years without data) for calendars of active departments that import holidays."""
+    from django.utils import timezone
+
+    from departments.models import BusinessCalendar, CalendarException
+
+    this_year = timezone.localdate().year
+    wanted = {this_year, this_year + 1}
+    have: dict[int, set[int]] = {}
+    rows = CalendarException.objects.filter(date__year__in=wanted).values_list("calendar_id", "date")
+    for calendar_id, day in rows:
+        have.setdefault(calendar_id, set()).add(day.year)
+    calendars = (
+        BusinessCalendar.objects.filter(departments__is_active=True, always_open=False)
+        .exclude(country="")
+        .distinct()
+        .order_by("code")
+    )
+    return [
+        (c.code, sorted(wanted - have.get(c.pk, set()))) for c in calendars if wanted - have.get(c.pk, set())
+    ]
+
+
+@register()
+def holiday_data_check(app_configs=None, **kwargs):
+    try:
+        missing = calendars_missing_years()
+    except DatabaseError:
+        # No tables yet (before migrate) or no database reachable: nothing to say.
+        return []
+    return [
+        Warning(
+            f"Business calendar {code!r} has no holiday data for {', '.join(map(str, years))}.",
+            hint=f"Run: manage.py import_holidays --country CN --year {years[0]} --calendar {code}, "
+            "or enter the dates in the admin.",
+            id="departments.W001",
+        )
+        for code, years in missing
+    ]

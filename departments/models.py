@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from departments.business_time import Schedule
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value}, code="time_zone")
+
+
+class BusinessCalendar(models.Model):
+    """Working hours of a department in its own time zone, with holidays and make-up working days."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
+    always_open = models.BooleanField(
+        _("24×7"), default=False, help_text=_("Every minute of every day is working time.")
+    )
+    country = models.CharField(
+        _("holiday country"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO country code whose public holidays this calendar imports, e.g. CN."),
+    )
+    extra_workday_like = models.PositiveSmallIntegerField(
+        _("make-up working days follow"),
+        choices=Weekday.choices,
+        default=Weekday.MONDAY,
+        help_text=_("Whose hours a make-up working day (调休) uses."),
+    )
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def schedule(self) -> Schedule:
+        """Load hours and exceptions in two queries; callers reuse the result within one computation."""
+        weekly: dict[int, list[tuple[time, time]]] = {}
+        for weekday, start, end in self.hours.values_list("weekday", "start", "end"):
+            weekly.setdefault(weekday, []).append((start, time.max if end == time.min else end))
+        holidays: set = set()
+        extra: set = set()
+        for day, kind in self.exceptions.values_list("date", "kind"):
+            (holidays if kind == CalendarException.Kind.HOLIDAY else extra).add(day)
+        return Schedule(
+            tz=self.tz,
+            weekly={k: tuple(sorted(v)) for k, v in weekly.items()},
+            holidays=frozenset(holidays),
+            extra_workdays=frozenset(extra),
+            extra_workday_like=self.extra_workday_like,
+            always_open=self.always_open,
+        )
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        return self.schedule().add(start, duration)
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        return self.schedule().between(start, end)
+
+    def years_with_data(self) -> set[int]:
+        return {d.year for d in self.exceptions.dates("date", "year")}
+
+
+class WorkingHours(models.Model):
+    """One shift of a weekday. Split shifts are several rows; an end of 00:00 means midnight."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=BusinessCalendar.Weekday.choices)
+    start = models.TimeField(_("start"))
+    end = models.TimeField(_("end"), help_text=_("00:00 means midnight at the end of the day."))
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        ordering = ["calendar", "weekday", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "weekday", "start"], name="unique_shift_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        if self.end != time.min and self.end <= self.start:
+            raise ValidationError({"end": _("A shift must end after it starts.")}, code="inverted")
+
+
+class CalendarException(models.Model):
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("holiday")
+        EXTRA_WORKDAY = "extra_workday", _("make-up working day")
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="exceptions")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    source = models.CharField(
+        _("source"), max_length=50, blank=True, help_text=_("Where the entry came from, e.g. holidays:CN.")
+    )
+
+    class Meta:
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
+        ordering = ["calendar", "date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="unique_exception_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
+class Department(models.Model):
+    code = models.SlugField(
+        _("code"), max_length=50, unique=True, allow_unicode=False, help_text=_("Stable, e.g. CALL_CENTER.")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        verbose_name=_("business calendar"),
+        on_delete=models.PROTECT,
+        related_name="departments",
+    )
+    team_email = models.EmailField(_("team e-mail"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="departments", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+        permissions = [
+            ("view_all_departments", _("Can see the work of all departments")),
+            ("act_for_all_departments", _("Can act for any department")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("A department cannot be its own ancestor.")}, code="cycle")
+            ancestor = ancestor.parent
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", _("member")
+        LEAD = "lead", _("lead")
+        INSPECTOR = "inspector", _("inspector")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(
+        _("role"), max_length=20, choices=Role.choices, default=Role.MEMBER, db_index=True
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department", "role"], name="unique_membership_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.department.code} ({self.get_role_display()})"
+
+
+class Heartbeat(models.Model):
+    """Proof that beat → broker → worker works: the worker stamps it, /readyz reports it."""
+
+    WORKER = "worker"
+
+    name = models.CharField(max_length=50, unique=True)
+    beat_at = models.DateTimeField(default=timezone.now)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

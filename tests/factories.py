@@ -1,0 +1,61 @@
+"""factory_boy factories shared by the test modules."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import factory
+from django.contrib.auth import get_user_model
+
+from departments.models import BusinessCalendar, Department, Membership, WorkingHours
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@bank.example")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "demo")
+
+
+class CalendarFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BusinessCalendar
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"cal-{n}")
+    name = factory.LazyAttribute(lambda c: c.code)
+    time_zone = "Asia/Shanghai"
+
+    @factory.post_generation
+    def head_office_hours(self, create, extracted, **kwargs):
+        """Monday–Friday 09:00–12:00 and 13:30–17:30 unless `head_office_hours=False` or always open."""
+        if not create or extracted is False or self.always_open:
+            return
+        WorkingHours.objects.bulk_create(
+            [WorkingHours(calendar=self, weekday=d, start=time(9), end=time(12)) for d in range(5)]
+            + [WorkingHours(calendar=self, weekday=d, start=time(13, 30), end=time(17, 30)) for d in range(5)]
+        )
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"DEPT_{n}")
+    name = factory.LazyAttribute(lambda d: d.code.title())
+    calendar = factory.SubFactory(CalendarFactory)
+    team_email = factory.LazyAttribute(lambda d: f"{d.code.lower()}@bank.example")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    department = factory.SubFactory(DepartmentFactory)
+    role = Membership.Role.MEMBER
