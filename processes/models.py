@@ -1,1 +1,519 @@
+from __future__ import annotations
 
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", _("urgent")
+    HIGH = "high", _("high")
+    NORMAL = "normal", _("normal")
+    LOW = "low", _("low")
+
+
+class ServiceProcess(models.Model):
+    class Category(models.TextChoices):
+        COMPLAINT = "complaint", _("complaint")
+        CARD_DISPUTE = "card_dispute", _("card dispute")
+        ACCOUNT_SERVICE = "account_service", _("account service")
+        LOAN_SERVICE = "loan_service", _("loan service")
+        DIGITAL_INCIDENT = "digital_incident", _("digital-channel incident")
+        REGULATOR_COMPLAINT = "regulator_complaint", _("regulator-forwarded complaint")
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    category = models.CharField(_("category"), max_length=30, choices=Category.choices, db_index=True)
+    reference_prefix = models.CharField(
+        _("reference prefix"), max_length=6, help_text=_("Case references read PREFIX-YYYYMM-NNNNNN.")
+    )
+    # End-to-end targets in business hours of the intake department's calendar, by priority.
+    e2e_hours_urgent = models.PositiveIntegerField(_("end-to-end target, urgent (h)"), default=8)
+    e2e_hours_high = models.PositiveIntegerField(_("end-to-end target, high (h)"), default=24)
+    e2e_hours_normal = models.PositiveIntegerField(_("end-to-end target, normal (h)"), default=56)
+    e2e_hours_low = models.PositiveIntegerField(_("end-to-end target, low (h)"), default=112)
+    # Regulatory deadline in calendar days (《银行业保险业消费投诉处理管理办法》: 15, +15 to 30, +30).
+    regulatory_days = models.PositiveSmallIntegerField(_("regulatory deadline (days)"), null=True, blank=True)
+    first_extension_days = models.PositiveSmallIntegerField(_("first extension (days)"), default=15)
+    second_extension_days = models.PositiveSmallIntegerField(_("second extension (days)"), default=30)
+    second_extension_approver = models.ForeignKey(
+        Department,
+        verbose_name=_("second extension approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    compensation_threshold = models.DecimalField(
+        _("compensation needing approval above"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("500.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    compensation_approver = models.ForeignKey(
+        Department,
+        verbose_name=_("compensation approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reopen_window_days = models.PositiveSmallIntegerField(_("reopen window (days)"), default=30)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service process")
+        verbose_name_plural = _("service processes")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def e2e_hours(self, priority: str) -> int:
+        return getattr(self, f"e2e_hours_{priority}")
+
+
+class Stage(models.Model):
+    process = models.ForeignKey(ServiceProcess, on_delete=models.CASCADE, related_name="stages")
+    code = models.SlugField(_("code"), max_length=50)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("owning department"), on_delete=models.PROTECT, related_name="stages"
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_initial = models.BooleanField(_("initial"), default=False)
+    is_final = models.BooleanField(_("final"), default=False)
+    can_resolve = models.BooleanField(
+        _("may resolve"), default=False, help_text=_("The case can be resolved with service recovery here.")
+    )
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["process", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["process", "code"], name="unique_stage_code"),
+            models.UniqueConstraint(
+                fields=["process"], condition=Q(is_initial=True), name="one_initial_stage_per_process"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.process.code}/{self.code}"
+
+
+class StageTarget(models.Model):
+    """Golden response time and resolution target of a stage for one priority, in business minutes."""
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="targets")
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
+    response_minutes = models.PositiveIntegerField(_("response target (business minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution target (business minutes)"))
+
+    class Meta:
+        verbose_name = _("stage target")
+        verbose_name_plural = _("stage targets")
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "priority"], name="unique_stage_priority_target"),
+            models.CheckConstraint(
+                condition=Q(response_minutes__gt=0) & Q(resolution_minutes__gte=models.F("response_minutes")),
+                name="target_response_within_resolution",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.priority}: {self.response_minutes}/{self.resolution_minutes} min"
+
+
+class Transition(models.Model):
+    process = models.ForeignKey(ServiceProcess, on_delete=models.CASCADE, related_name="transitions")
+    from_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="transitions_out")
+    to_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="transitions_in")
+    is_return = models.BooleanField(_("rework route"), default=False)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("transition")
+        verbose_name_plural = _("transitions")
+        ordering = ["process", "from_stage__order", "to_stage__order"]
+        constraints = [models.UniqueConstraint(fields=["from_stage", "to_stage"], name="unique_transition")]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage.code} → {self.to_stage.code}"
+
+    def clean(self) -> None:
+        if self.from_stage_id and self.to_stage_id:
+            if self.from_stage_id == self.to_stage_id:
+                raise ValidationError(_("A transition must lead to another stage."))
+            if self.from_stage.process_id != self.process_id or self.to_stage.process_id != self.process_id:
+                raise ValidationError(_("Both stages must belong to the transition's process."))
+
+
+class ReferenceCounter(models.Model):
+    """Per prefix and month; incremented under a row lock so references never collide."""
+
+    prefix = models.CharField(max_length=6)
+    period = models.CharField(max_length=6)
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "period"], name="unique_reference_counter")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.period}: {self.value}"
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        IN_PROGRESS = "in_progress", _("in progress")
+        RESOLVED = "resolved", _("resolved")
+        CLOSED = "closed", _("closed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Channel(models.TextChoices):
+        BRANCH = "branch", _("branch")
+        PHONE = "phone", _("phone")
+        MOBILE_APP = "mobile_app", _("mobile app")
+        ONLINE_BANKING = "online_banking", _("online banking")
+        WECHAT = "wechat", _("WeChat")
+        LETTER = "letter", _("letter")
+        REGULATOR = "regulator", _("regulator")
+
+    class Recovery(models.TextChoices):
+        NONE = "none", _("none needed")
+        APOLOGY = "apology", _("apology")
+        EXPLANATION = "explanation", _("explanation")
+        FEE_WAIVER = "fee_waiver", _("fee waiver")
+        COMPENSATION = "compensation", _("compensation")
+        GIFT = "gift", _("courtesy gift")
+
+    class Approval(models.TextChoices):
+        NOT_NEEDED = "", _("not needed")
+        PENDING = "pending", _("awaiting approval")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    process = models.ForeignKey(
+        ServiceProcess, verbose_name=_("process"), on_delete=models.PROTECT, related_name="cases"
+    )
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    customer_id = models.CharField(_("customer id"), max_length=64, blank=True)
+    customer_name = models.CharField(_("customer name"), max_length=200, blank=True)
+    customer_phone = models.CharField(_("customer phone"), max_length=32, blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL, db_index=True
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    current_stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("current stage"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    current_department = models.ForeignKey(
+        Department,
+        verbose_name=_("current department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="current_cases",
+    )
+    due_at = models.DateTimeField(_("end-to-end due"), null=True, blank=True)
+    regulatory_deadline = models.DateField(_("regulatory deadline"), null=True, blank=True)
+    regulatory_extensions = models.PositiveSmallIntegerField(_("deadline extensions"), default=0)
+    # Resolution and service recovery (服务补救).
+    resolution = models.TextField(_("resolution"), blank=True)
+    recovery_measure = models.CharField(
+        _("recovery measure"), max_length=20, choices=Recovery.choices, blank=True
+    )
+    compensation_amount = models.DecimalField(
+        _("compensation amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    compensation_approval = models.CharField(
+        _("compensation approval"), max_length=10, choices=Approval.choices, blank=True, default=""
+    )
+    resolved_stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    source = models.CharField(_("source system"), max_length=50, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("reopen count"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        permissions = [("view_customer_pii", _("Can see customers' personal data unmasked"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="unique_case_source_external_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["current_department", "status"], name="case_dept_status")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Handoff(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        COMPLETED = "completed", _("completed")
+        RETURNED = "returned", _("returned")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Kind(models.TextChoices):
+        ROUTING = "routing", _("routing")
+        APPROVAL = "approval", _("compensation approval")
+
+    OPEN_STATUSES = (Status.PENDING, Status.ACCEPTED)
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="handoffs")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ROUTING)
+    from_department = models.ForeignKey(
+        Department,
+        verbose_name=_("from"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handoffs_out",
+    )
+    from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_department = models.ForeignKey(
+        Department, verbose_name=_("to"), on_delete=models.PROTECT, related_name="handoffs_in"
+    )
+    to_stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claimed_handoffs",
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    return_reason = models.TextField(_("return reason"), blank=True)
+    # Targets are copied at request time so that editing a process never rewrites history.
+    response_target_seconds = models.PositiveIntegerField(_("response target (business s)"))
+    resolution_target_seconds = models.PositiveIntegerField(_("resolution target (business s)"))
+    response_due_at = models.DateTimeField(_("response due"), db_index=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), db_index=True)
+    response_breached_at = models.DateTimeField(_("response breached at"), null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(_("resolution breached at"), null=True, blank=True)
+    due_soon_notified_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(_("paused business seconds"), default=0)
+    # Stored when they happen so that KPIs are plain SQL aggregates.
+    seconds_to_accept = models.PositiveIntegerField(_("business seconds to accept"), null=True, blank=True)
+    seconds_to_complete = models.PositiveIntegerField(
+        _("business seconds to complete"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("handoff")
+        verbose_name_plural = _("handoffs")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status__in=["pending", "accepted"]),
+                name="one_open_handoff_per_case",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_department", "status", "response_due_at"], name="handoff_queue"),
+            models.Index(
+                fields=["response_due_at"],
+                condition=Q(status="pending", response_breached_at=None),
+                name="handoff_response_watch",
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=Q(status__in=["pending", "accepted"], resolution_breached_at=None),
+                name="handoff_resolution_watch",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: → {self.to_department_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+    @property
+    def is_breached(self) -> bool:
+        return bool(self.response_breached_at or self.resolution_breached_at)
+
+
+class PauseSegment(models.Model):
+    """A stretch of time an accepted handoff waited on the customer or an outside party."""
+
+    class Cause(models.TextChoices):
+        CUSTOMER = "customer", _("waiting on the customer")
+        EXTERNAL = "external", _("waiting on an outside party")
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="pauses")
+    cause = models.CharField(_("cause"), max_length=10, choices=Cause.choices)
+    note = models.TextField(_("note"), blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    business_seconds = models.PositiveIntegerField(_("business seconds"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pause")
+        verbose_name_plural = _("pauses")
+        ordering = ["started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["handoff"], condition=Q(ended_at=None), name="one_running_pause_per_handoff"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_cause_display()} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The case timeline is append-only.")
+
+    def delete(self):
+        raise TypeError("The case timeline is append-only.")
+
+
+class CaseEvent(models.Model):
+    """The append-only timeline. Nothing edits or deletes it (the database refuses it too on PostgreSQL)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        HANDOFF_REQUESTED = "handoff_requested", _("handoff requested")
+        HANDOFF_ACCEPTED = "handoff_accepted", _("handoff accepted")
+        HANDOFF_RETURNED = "handoff_returned", _("handoff returned")
+        HANDOFF_COMPLETED = "handoff_completed", _("handoff completed")
+        HANDOFF_CLAIMED = "handoff_claimed", _("handoff claimed")
+        HANDOFF_CANCELLED = "handoff_cancelled", _("handoff cancelled")
+        PAUSED = "paused", _("paused")
+        RESUMED = "resumed", _("resumed")
+        COMMENT = "comment", _("comment")
+        DUE_SOON = "due_soon", _("due soon")
+        BREACHED = "breached", _("breached")
+        ESCALATED = "escalated", _("escalated")
+        COMPENSATION_REQUESTED = "compensation_requested", _("compensation awaiting approval")
+        COMPENSATION_APPROVED = "compensation_approved", _("compensation approved")
+        COMPENSATION_REJECTED = "compensation_rejected", _("compensation rejected")
+        RESOLVED = "resolved", _("resolved")
+        CLOSED = "closed", _("closed")
+        REOPENED = "reopened", _("reopened")
+        CANCELLED = "cancelled", _("cancelled")
+        DEADLINE_EXTENDED = "deadline_extended", _("regulatory deadline extended")
+        CUSTOMER_NOTIFIED = "customer_notified", _("customer notified")
+        FEEDBACK_RECEIVED = "feedback_received", _("feedback received")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    handoff = models.ForeignKey(
+        Handoff, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["case", "created_at"], name="event_case_time")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("The case timeline is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The case timeline is append-only.")

@@ -244,3 +244,6 @@ else:
 # ------------------------------------------------------------------------------
 # A heartbeat older than this makes /readyz report the worker path as stale.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
+# Targets of a compensation-approval handoff, in business minutes of the approving department.
+BATON_APPROVAL_RESPONSE_MINUTES = env.int("BATON_APPROVAL_RESPONSE_MINUTES", default=240)
+BATON_APPROVAL_RESOLUTION_MINUTES = env.int("BATON_APPROVAL_RESOLUTION_MINUTES", default=960)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from departments.demo import seed_organisation
+from processes.demo import seed_processes
 
 
 class Command(BaseCommand):
@@ -12,4 +13,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.stdout.write("Demo organisation:")
         seed_organisation(stdout=self.stdout)
+        seed_processes(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

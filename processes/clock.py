@@ -1,0 +1,95 @@
+"""SLA clocks of handoffs: due times, elapsed business time and the badge state.
+
+Every computation goes through the receiving department's business calendar. `ScheduleCache` loads
+each calendar once per request or task, so a list of a thousand handoffs costs a few queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from departments.business_time import Schedule
+from departments.models import BusinessCalendar, CalendarException, WorkingHours
+
+DUE_SOON_FRACTION = 0.8
+
+
+class ScheduleCache:
+    """Calendar id → Schedule, loaded in two queries for all calendars asked for at once."""
+
+    def __init__(self) -> None:
+        self._schedules: dict[int, Schedule] = {}
+
+    def preload(self, calendar_ids: set[int]) -> None:
+        missing = {cid for cid in calendar_ids if cid not in self._schedules}
+        if not missing:
+            return
+        from datetime import time
+
+        calendars = {c.pk: c for c in BusinessCalendar.objects.filter(pk__in=missing)}
+        weekly: dict[int, dict[int, list]] = {cid: {} for cid in calendars}
+        for cid, weekday, start, end in WorkingHours.objects.filter(calendar_id__in=missing).values_list(
+            "calendar_id", "weekday", "start", "end"
+        ):
+            weekly[cid].setdefault(weekday, []).append((start, time.max if end == time.min else end))
+        holidays: dict[int, set] = {cid: set() for cid in calendars}
+        extra: dict[int, set] = {cid: set() for cid in calendars}
+        for cid, day, kind in CalendarException.objects.filter(calendar_id__in=missing).values_list(
+            "calendar_id", "date", "kind"
+        ):
+            (holidays if kind == CalendarException.Kind.HOLIDAY else extra)[cid].add(day)
+        for cid, calendar in calendars.items():
+            self._schedules[cid] = Schedule(
+                tz=calendar.tz,
+                weekly={k: tuple(sorted(v)) for k, v in weekly[cid].items()},
+                holidays=frozenset(holidays[cid]),
+                extra_workdays=frozenset(extra[cid]),
+                extra_workday_like=calendar.extra_workday_like,
+                always_open=calendar.always_open,
+            )
+
+    def get(self, calendar_id: int) -> Schedule:
+        if calendar_id not in self._schedules:
+            self.preload({calendar_id})
+        return self._schedules[calendar_id]
+
+
+@dataclass(frozen=True)
+class SlaState:
+    clock: str  # "response" | "resolution" | "none"
+    badge: str  # "on_time" | "due_soon" | "breached" | "paused" | "done"
+    due_at: datetime | None
+    business_seconds_left: int | None
+
+
+def sla_state(handoff, schedule: Schedule, now: datetime) -> SlaState:
+    """The clock that runs now for a handoff, how much business time is left and its badge."""
+    from processes.models import Handoff
+
+    if handoff.status == Handoff.Status.PENDING:
+        clock, due, target = "response", handoff.response_due_at, handoff.response_target_seconds
+    elif handoff.status == Handoff.Status.ACCEPTED:
+        clock, due, target = "resolution", handoff.resolution_due_at, handoff.resolution_target_seconds
+    else:
+        return SlaState("none", "done", None, None)
+    if handoff.paused_at is not None:
+        left = schedule.between(handoff.paused_at, due)
+        return SlaState(clock, "paused", due, int(left.total_seconds()))
+    left = int(schedule.between(now, due).total_seconds())
+    if left <= 0:
+        badge = "breached"
+    elif left <= target * (1 - DUE_SOON_FRACTION):
+        badge = "due_soon"
+    else:
+        badge = "on_time"
+    return SlaState(clock, badge, due, left)
+
+
+def format_business_seconds(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    sign = "-" if seconds < 0 else ""
+    td = timedelta(seconds=abs(seconds))
+    hours, rem = divmod(int(td.total_seconds()), 3600)
+    return f"{sign}{hours}:{rem // 60:02d}"
