@@ -18,7 +18,7 @@ install: $(STAMP)
 
 ## make run: the whole system (web + worker + beat) with demo data; SQLite and a file broker by default.
 run: install
-	@mkdir -p var/broker/queue var/broker/processed
+	@mkdir -p var/broker/queue var/broker/processed var/broker/control
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py seed_demo

@@ -9,7 +9,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-env.read_env(str(BASE_DIR / ".env"), overwrite=False)
+# Only when asked: a compose `.env` in a developer's checkout must not take over `make run`/`make test`.
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
+    env.read_env(str(BASE_DIR / ".env"), overwrite=False)
 
 # GENERAL
 # ------------------------------------------------------------------------------
@@ -179,6 +181,7 @@ else:
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TIMEZONE = TIME_ZONE
@@ -247,3 +250,12 @@ HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
 # Targets of a compensation-approval handoff, in business minutes of the approving department.
 BATON_APPROVAL_RESPONSE_MINUTES = env.int("BATON_APPROVAL_RESPONSE_MINUTES", default=240)
 BATON_APPROVAL_RESOLUTION_MINUTES = env.int("BATON_APPROVAL_RESOLUTION_MINUTES", default=960)
+# SLA sweep: handoffs per step and run; escalation to level 2 this long after level 1.
+BATON_SWEEP_BATCH = env.int("BATON_SWEEP_BATCH", default=2000)
+BATON_LEVEL2_AFTER_MINUTES = env.int("BATON_LEVEL2_AFTER_MINUTES", default=120)
+# Outbox delivery: rows per run, attempts before a row is dead, first retry delay (doubles each time).
+BATON_MAIL_BATCH = env.int("BATON_MAIL_BATCH", default=100)
+BATON_MAIL_MAX_ATTEMPTS = env.int("BATON_MAIL_MAX_ATTEMPTS", default=6)
+BATON_MAIL_RETRY_SECONDS = env.int("BATON_MAIL_RETRY_SECONDS", default=60)
+# Resolved cases close themselves after this many days without a reopen.
+BATON_AUTO_CLOSE_DAYS = env.int("BATON_AUTO_CLOSE_DAYS", default=7)

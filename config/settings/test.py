@@ -1,7 +1,9 @@
 """pytest: `--ds=config.settings.test`. DATABASE_URL / REDIS_URL pick PostgreSQL and Redis."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, env
+from .base import DATABASES, env
 
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"
@@ -13,6 +15,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 BATON_DEMO_PASSWORD = "demo"
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+# One test database per pytest process, so that several runs on one machine never share (or drop)
+# each other's database. SQLite tests use an in-memory database; PostgreSQL gets a per-process name.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["TEST"] = {"NAME": f"test_baton_{os.getpid()}"}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "100000/min"}}  # noqa: F405
