@@ -19,6 +19,24 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "expires": 25,
         "description": "Proves beat → broker → worker → database; /readyz reports it.",
     },
+    "sla-sweep": {
+        "task": "processes.tasks.sla_sweep",
+        "every": 60,
+        "expires": 55,
+        "description": "Marks breaches, escalates, warns at 80% of a target.",
+    },
+    "deliver-notifications": {
+        "task": "processes.tasks.deliver_notifications",
+        "every": 60,
+        "expires": 55,
+        "description": "Sends due outbox rows (the after-commit kick covers the normal case).",
+    },
+    "auto-close-resolved": {
+        "task": "processes.tasks.auto_close_resolved",
+        "crontab": {"minute": "15", "hour": "*"},
+        "expires": 3000,
+        "description": "Closes resolved cases after BATON_AUTO_CLOSE_DAYS without a reopen.",
+    },
 }
 
 

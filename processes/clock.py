@@ -6,6 +6,8 @@ each calendar once per request or task, so a list of a thousand handoffs costs a
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,11 +17,26 @@ from departments.models import BusinessCalendar, CalendarException, WorkingHours
 DUE_SOON_FRACTION = 0.8
 
 
+_shared: ContextVar[dict[int, Schedule] | None] = ContextVar("shared_schedules", default=None)
+
+
+@contextmanager
+def shared_schedules():
+    """Within this block every ScheduleCache shares its calendars: for long batch jobs (demo history,
+    imports) that make thousands of service calls against calendars nobody edits meanwhile."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
 class ScheduleCache:
-    """Calendar id → Schedule, loaded in two queries for all calendars asked for at once."""
+    """Calendar id → Schedule, loaded in three queries for all calendars asked for at once."""
 
     def __init__(self) -> None:
-        self._schedules: dict[int, Schedule] = {}
+        shared = _shared.get()
+        self._schedules: dict[int, Schedule] = shared if shared is not None else {}
 
     def preload(self, calendar_ids: set[int]) -> None:
         missing = {cid for cid in calendar_ids if cid not in self._schedules}

@@ -355,7 +355,11 @@ class Handoff(models.Model):
     resolution_due_at = models.DateTimeField(_("resolution due"), db_index=True)
     response_breached_at = models.DateTimeField(_("response breached at"), null=True, blank=True)
     resolution_breached_at = models.DateTimeField(_("resolution breached at"), null=True, blank=True)
-    due_soon_notified_at = models.DateTimeField(null=True, blank=True)
+    # 80% of each target, precomputed in business time so that the sweep can select in SQL.
+    response_warn_at = models.DateTimeField(_("response due soon from"), null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(_("resolution due soon from"), null=True, blank=True)
+    response_warned_at = models.DateTimeField(null=True, blank=True)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
@@ -389,6 +393,17 @@ class Handoff(models.Model):
                 condition=Q(status__in=["pending", "accepted"], resolution_breached_at=None),
                 name="handoff_resolution_watch",
             ),
+            models.Index(
+                fields=["response_warn_at"],
+                condition=Q(status="pending", response_warned_at=None),
+                name="handoff_response_warn",
+            ),
+            models.Index(
+                fields=["resolution_warn_at"],
+                condition=Q(status__in=["pending", "accepted"], resolution_warned_at=None),
+                name="handoff_resolution_warn",
+            ),
+            models.Index(fields=["escalated_at"], condition=Q(escalation_level=1), name="handoff_level1"),
         ]
 
     def __str__(self) -> str:
@@ -517,3 +532,80 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("The case timeline is append-only.")
+
+
+class Notification(models.Model):
+    """The transactional outbox: written in the same transaction as the change that causes it,
+    delivered by a task, so nothing is lost when the broker or the mail server is down and the
+    unique de-duplication key means nothing is queued twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        DEAD = "dead", _("dead")
+        SKIPPED = "skipped", _("skipped (recipient opted out)")
+
+    class Kind(models.TextChoices):
+        HANDOFF_ARRIVED = "handoff_arrived", _("a handoff arrived in your department")
+        DUE_SOON = "due_soon", _("due soon")
+        BREACHED = "breached", _("breached")
+        ESCALATED = "escalated", _("escalated")
+        RETURNED = "returned", _("returned to you")
+        REOPENED = "reopened", _("case reopened")
+        COMPENSATION_APPROVAL = "compensation_approval", _("compensation awaiting approval")
+        REVIEW = "review", _("improvement review")
+        ACTION_REMINDER = "action_reminder", _("improvement action reminder")
+
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    recipient = models.EmailField(_("recipient"))
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    dedup_key = models.CharField(_("de-duplication key"), max_length=200, unique=True)
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="notification_due"),
+            models.Index(fields=["status", "created_at"], name="notification_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient} ({self.status})"
+
+
+class NotificationPreference(models.Model):
+    """A user's choice per kind; no row means e-mail is on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Notification.Kind.choices)
+    email = models.BooleanField(_("send e-mail"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="unique_notification_preference")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind}: {'on' if self.email else 'off'}"

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from departments.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments.models import Department
-from processes import policy
-from processes.clock import ScheduleCache
+from processes import notifications, policy
+from processes.clock import DUE_SOON_FRACTION, ScheduleCache
 from processes.models import (
     Case,
     CaseEvent,
@@ -156,6 +156,8 @@ def _request_handoff(
         resolution_target_seconds=resolution_s,
         response_due_at=schedule.add(at, timedelta(seconds=response_s)),
         resolution_due_at=schedule.add(at, timedelta(seconds=resolution_s)),
+        response_warn_at=schedule.add(at, timedelta(seconds=response_s * DUE_SOON_FRACTION)),
+        resolution_warn_at=schedule.add(at, timedelta(seconds=resolution_s * DUE_SOON_FRACTION)),
     )
     if to_stage is not None:
         case.current_stage = to_stage
@@ -175,6 +177,7 @@ def _request_handoff(
         response_due_at=handoff.response_due_at.isoformat(),
         resolution_due_at=handoff.resolution_due_at.isoformat(),
     )
+    notifications.notify_handoff_requested(handoff)
     return handoff
 
 
@@ -189,6 +192,10 @@ def _finish(handoff: Handoff, *, status: str, actor: User | None, at: datetime, 
         elapsed = _business_seconds(handoff.to_department, handoff.requested_at, at, cache)
         handoff.seconds_to_complete = max(0, elapsed - handoff.paused_seconds)
         fields += ["completed_by", "completed_at", "seconds_to_complete"]
+    if handoff.resolution_breached_at is None and at > handoff.resolution_due_at:
+        # Completed late before a sweep saw it: the breach happened at the due time all the same.
+        handoff.resolution_breached_at = handoff.resolution_due_at
+        fields.append("resolution_breached_at")
     handoff.save(update_fields=fields)
 
 
@@ -200,7 +207,18 @@ def _mark_accepted(
     handoff.seconds_to_accept = _business_seconds(handoff.to_department, handoff.requested_at, at, cache)
     if handoff.assignee_id is None and actor is not None:
         handoff.assignee = actor
-    handoff.save(update_fields=["status", "accepted_by", "accepted_at", "seconds_to_accept", "assignee"])
+    if handoff.response_breached_at is None and at > handoff.response_due_at:
+        handoff.response_breached_at = handoff.response_due_at
+    handoff.save(
+        update_fields=[
+            "status",
+            "accepted_by",
+            "accepted_at",
+            "seconds_to_accept",
+            "assignee",
+            "response_breached_at",
+        ]
+    )
     if case.status == Case.Status.OPEN:
         case.status = Case.Status.IN_PROGRESS
         _touch(case, at, "status")
@@ -228,7 +246,11 @@ def _end_pause(handoff: Handoff, *, actor: User | None, at: datetime, cache: Sch
     handoff.resolution_due_at = schedule.add(
         handoff.requested_at, timedelta(seconds=handoff.resolution_target_seconds + handoff.paused_seconds)
     )
-    handoff.save(update_fields=["paused_at", "paused_seconds", "resolution_due_at"])
+    handoff.resolution_warn_at = schedule.add(
+        handoff.requested_at,
+        timedelta(seconds=handoff.resolution_target_seconds * DUE_SOON_FRACTION + handoff.paused_seconds),
+    )
+    handoff.save(update_fields=["paused_at", "paused_seconds", "resolution_due_at", "resolution_warn_at"])
     return seconds
 
 
@@ -377,9 +399,16 @@ def handoff_return(*, handoff: Handoff, actor: User, reason: str, at: datetime |
     if handoff.from_department_id is None:
         raise StateConflict("The intake handoff has no sender to return to.", code="nothing_to_return_to")
     cache = ScheduleCache()
+    if (
+        handoff.status == Handoff.Status.PENDING
+        and handoff.response_breached_at is None
+        and at > handoff.response_due_at
+    ):
+        # Returned without ever being accepted, after the golden response time: that response breached.
+        handoff.response_breached_at = handoff.response_due_at
     _finish(handoff, status=Handoff.Status.RETURNED, actor=actor, at=at, cache=cache)
     handoff.returned_by, handoff.returned_at, handoff.return_reason = actor, at, reason.strip()
-    handoff.save(update_fields=["returned_by", "returned_at", "return_reason"])
+    handoff.save(update_fields=["returned_by", "returned_at", "return_reason", "response_breached_at"])
     _event(
         case,
         Kind.HANDOFF_RETURNED,
@@ -390,6 +419,7 @@ def handoff_return(*, handoff: Handoff, actor: User, reason: str, at: datetime |
         reason=handoff.return_reason,
         to_department=handoff.from_department.code,
     )
+    notifications.notify_returned(handoff)
     sender = Department.objects.get(pk=handoff.from_department_id)
     back = Handoff(to_department=handoff.to_department, to_stage=handoff.to_stage)
     _request_handoff(
@@ -552,13 +582,16 @@ def _parse_amount(amount: Any) -> Decimal | None:
         value = Decimal(str(amount))
     except (InvalidOperation, ValueError) as exc:
         raise _invalid("compensation_amount", "Not a number.", "invalid_amount") from exc
-    if not value.is_finite() or value < 0:
+    if not value.is_finite():
+        raise _invalid("compensation_amount", "Not a number.", "invalid_amount")
+    if value < 0:
         raise _invalid("compensation_amount", "A compensation cannot be negative.", "negative_amount")
     if value.as_tuple().exponent < -2 or value >= Decimal("1e10"):
         raise _invalid(
             "compensation_amount", "At most 2 decimals and below 10 000 000 000.", "invalid_amount"
         )
-    return value
+    # In cents, so that the timeline shows what is stored ("800.00", never "800" or "8E+2").
+    return value.quantize(Decimal("0.01"))
 
 
 def _callback_stage(resolved_stage: Stage) -> Stage | None:
@@ -857,7 +890,7 @@ def case_reopen(*, case: Case, actor: User, reason: str, at: datetime | None = N
         reopen_count=case.reopen_count,
     )
     origin = Handoff(to_department=case.current_department, to_stage=case.current_stage)
-    _request_handoff(
+    handoff = _request_handoff(
         case,
         to_department=stage.department,
         to_stage=stage,
@@ -867,6 +900,7 @@ def case_reopen(*, case: Case, actor: User, reason: str, at: datetime | None = N
         note=reason.strip(),
         cache=cache,
     )
+    notifications.notify_reopened(handoff, case.reopen_count, reason.strip())
     return case
 
 
@@ -955,3 +989,27 @@ def case_extend_deadline(*, case: Case, actor: User, reason: str, at: datetime |
         deadline=case.regulatory_deadline.isoformat(),
     )
     return case
+
+
+def case_auto_close_batch(*, now: datetime | None = None, limit: int = 200) -> tuple[int, bool]:
+    """Close resolved cases older than the configured days, in a bounded batch.
+
+    The selection is one query; each case then goes through `case_close` because closing completes
+    its call-back handoff and writes events under the case lock (one place for the rule). The batch
+    bound and the re-queue keep a backlog from turning into one long transaction.
+    """
+    now = _now(now)
+    cutoff = now - timedelta(days=settings.BATON_AUTO_CLOSE_DAYS)
+    ids = list(
+        Case.objects.filter(status=Case.Status.RESOLVED, resolved_at__lte=cutoff)
+        .order_by("resolved_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    closed = 0
+    for case_id in ids:
+        try:
+            case_close(case=Case(pk=case_id), actor=None, at=now, system=True)
+            closed += 1
+        except StateConflict:  # reopened or closed meanwhile
+            continue
+    return closed, len(ids) >= limit
