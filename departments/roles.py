@@ -25,6 +25,7 @@ STAFF_CODENAMES: tuple[str, ...] = (
     "view_caseevent",
     "view_serviceprocess",
     "view_stage",
+    "view_stagetarget",
     "view_transition",
     "view_department",
     "view_customerfeedback",
@@ -35,6 +36,12 @@ STAFF_CODENAMES: tuple[str, ...] = (
     "view_inspection",
     "add_inspection",
     "change_inspection",
+    # evaluations: definitions and the rows inside an evaluation or an inspection (read-only for staff)
+    "view_kpi",
+    "view_scorecard",
+    "view_scorecardcriterion",
+    "view_evaluationscore",
+    "view_inspectionscore",
 )
 
 
@@ -52,6 +59,8 @@ def ensure_role_groups() -> dict[str, Group]:
     )
     # Auditors read everything and change nothing.
     groups[AUDITORS].permissions.set(
-        domain.filter(Q(codename__startswith="view_") | Q(codename="view_all_departments"))
+        domain.filter(Q(codename__startswith="view_") | Q(codename="view_all_departments")).exclude(
+            codename="view_customer_pii"
+        )
     )
     return groups

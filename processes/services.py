@@ -398,6 +398,12 @@ def handoff_return(*, handoff: Handoff, actor: User, reason: str, at: datetime |
         raise StateConflict("Only an open handoff can be returned.", code="handoff_not_open")
     if handoff.from_department_id is None:
         raise StateConflict("The intake handoff has no sender to return to.", code="nothing_to_return_to")
+    if handoff.kind != Handoff.Kind.ROUTING:
+        raise StateConflict("A compensation approval is decided, not returned.", code="handoff_is_approval")
+    if case.status != Case.Status.IN_PROGRESS and case.status != Case.Status.OPEN:
+        raise StateConflict(
+            "The case is resolved: reopen it instead of returning the call-back.", code="case_not_open"
+        )
     cache = ScheduleCache()
     if (
         handoff.status == Handoff.Status.PENDING
@@ -671,6 +677,8 @@ def case_resolve(
     case = _lock_case(case.pk)
     handoff = _require_open_handoff(case)
     policy.require_acts_for(actor, handoff.to_department_id, action="resolve")
+    if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
+        raise StateConflict("Only an open case can be resolved.", code="case_not_open")
     if handoff.kind != Handoff.Kind.ROUTING:
         raise StateConflict("The compensation is awaiting approval.", code="awaiting_approval")
     if handoff.status != Handoff.Status.ACCEPTED:

@@ -1,0 +1,336 @@
+"""Cases: a scoped, masked list; opening through the service; the case page and its actions,
+each one POST to its own URL that calls one service function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from departments.errors import ApplicationError, NotFound, StateConflict
+from processes import policy, selectors, services
+from processes.admin.common import ADMIN_CSS, error_text, form_error_text
+from processes.forms import (
+    ACTION_FORMS,
+    ActionForm,
+    CaseOpenForm,
+    DecideCompensationForm,
+    ForwardForm,
+    HandoffActionForm,
+)
+from processes.models import Case, Handoff
+from processes.selectors import Action, localized_name
+
+
+def _handoff(case: Case, data: dict[str, Any], *, open_only: bool = False) -> Handoff:
+    handoff = Handoff.objects.filter(case=case, pk=data["handoff"]).first()
+    if handoff is None:
+        raise NotFound("No such handoff on this case.")
+    if open_only and not handoff.is_open:
+        raise StateConflict("The handoff named by the page is no longer open.", code="stale_page")
+    return handoff
+
+
+def _accept(actor, case, data):
+    services.handoff_accept(handoff=_handoff(case, data), actor=actor)
+    return gettext("Handoff accepted: the resolution clock runs.")
+
+
+def _claim(actor, case, data):
+    services.handoff_claim(handoff=_handoff(case, data), actor=actor)
+    return gettext("You have claimed the handoff.")
+
+
+def _return(actor, case, data):
+    handoff = services.handoff_return(handoff=_handoff(case, data), actor=actor, reason=data["reason"])
+    return gettext("Handoff returned to %(department)s.") % {
+        "department": localized_name(handoff.from_department)
+    }
+
+
+def _forward(actor, case, data):
+    _handoff(case, data, open_only=True)
+    handoff = services.case_forward(case=case, to_stage=data["to_stage"], actor=actor, note=data["note"])
+    return gettext("Forwarded to %(department)s.") % {"department": localized_name(handoff.to_department)}
+
+
+def _pause(actor, case, data):
+    services.handoff_pause(handoff=_handoff(case, data), actor=actor, cause=data["cause"], note=data["note"])
+    return gettext("The resolution clock is paused.")
+
+
+def _resume(actor, case, data):
+    services.handoff_resume(handoff=_handoff(case, data), actor=actor)
+    return gettext("The resolution clock runs again.")
+
+
+def _resolve(actor, case, data):
+    case = services.case_resolve(
+        case=case,
+        actor=actor,
+        resolution=data["resolution"],
+        recovery_measure=data["recovery_measure"],
+        compensation_amount=data["compensation_amount"],
+    )
+    if case.compensation_approval == Case.Approval.PENDING:
+        return gettext("The compensation now awaits approval by %(department)s.") % {
+            "department": localized_name(case.process.compensation_approver)
+        }
+    return gettext("Case resolved.")
+
+
+def _decide(actor, case, data):
+    approve = data["decision"] == DecideCompensationForm.APPROVE
+    services.compensation_decide(case=case, actor=actor, approve=approve, note=data["note"])
+    if approve:
+        return gettext("Compensation approved: the case is resolved.")
+    return gettext("Compensation rejected: the case went back to the resolving department.")
+
+
+def _close(actor, case, data):
+    services.case_close(case=case, actor=actor)
+    return gettext("Case closed.")
+
+
+def _reopen(actor, case, data):
+    services.case_reopen(case=case, actor=actor, reason=data["reason"])
+    return gettext("Case reopened.")
+
+
+def _cancel(actor, case, data):
+    services.case_cancel(case=case, actor=actor, reason=data["reason"])
+    return gettext("Case cancelled.")
+
+
+def _extend(actor, case, data):
+    case = services.case_extend_deadline(case=case, actor=actor, reason=data["reason"])
+    return gettext("The regulatory deadline is now %(date)s; the customer has been told.") % {
+        "date": case.regulatory_deadline.isoformat()
+    }
+
+
+def _comment(actor, case, data):
+    services.case_comment(case=case, actor=actor, text=data["text"])
+    return gettext("Comment added.")
+
+
+PERFORM: dict[str, Callable[[Any, Case, dict[str, Any]], str]] = {
+    Action.ACCEPT: _accept,
+    Action.CLAIM: _claim,
+    Action.RETURN: _return,
+    Action.FORWARD: _forward,
+    Action.PAUSE: _pause,
+    Action.RESUME: _resume,
+    Action.RESOLVE: _resolve,
+    Action.DECIDE_COMPENSATION: _decide,
+    Action.CLOSE: _close,
+    Action.REOPEN: _reopen,
+    Action.CANCEL: _cancel,
+    Action.EXTEND_DEADLINE: _extend,
+    Action.COMMENT: _comment,
+}
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Cases are read here and changed only through the actions of the case page."""
+
+    list_display = [
+        "reference",
+        "title",
+        "process_name",
+        "status",
+        "priority",
+        "department_name",
+    ]
+    list_filter = ["status", "priority", "process", "current_department", "channel"]
+    search_fields = ["reference", "title", "external_id"]
+    search_help_text = _("Reference, title or external id")
+    actions = None
+    list_per_page = 50
+    fieldsets = [
+        (
+            _("Details"),
+            {"fields": ["reference", "title", "description", "process", "channel", "priority", "status"]},
+        ),
+        (
+            _("Routing and deadlines"),
+            {
+                "fields": [
+                    "current_stage",
+                    "current_department",
+                    "due_at",
+                    "regulatory_deadline",
+                    "regulatory_extensions",
+                ]
+            },
+        ),
+        (
+            _("Resolution and service recovery"),
+            {
+                "fields": [
+                    "resolution",
+                    "recovery_measure",
+                    "compensation_amount",
+                    "compensation_approval",
+                    "resolved_at",
+                    "resolved_by",
+                    "closed_at",
+                    "cancelled_at",
+                    "reopen_count",
+                ]
+            },
+        ),
+        (
+            _("Intake"),
+            {
+                "classes": ["collapse"],
+                "fields": ["source", "external_id", "created_by", "created_at", "updated_at"],
+            },
+        ),
+    ]
+
+    class Media:
+        css = ADMIN_CSS
+
+    # -- scope and permissions ----------------------------------------------------------------
+    def get_queryset(self, request):
+        return selectors.case_list(user=request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        """Outside the user's scope a case does not exist: 404, not the admin's redirect."""
+        try:
+            return selectors.case_detail(user=request.user).get(pk=object_id)
+        except (Case.DoesNotExist, ValueError, TypeError) as exc:
+            raise Http404(gettext("No such case.")) from exc
+
+    def has_change_permission(self, request, obj=None):
+        return False  # nobody edits a case row: every change is an action of the case page
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cases carry the audit trail
+
+    # -- the list -----------------------------------------------------------------------------
+    def get_list_display(self, request):
+        pii = policy.can_see_pii(request.user)
+
+        @admin.display(description=_("customer name"))
+        def customer_name(obj):
+            return obj.customer_name if pii else policy.mask_name(obj.customer_name)
+
+        @admin.display(description=_("customer phone"))
+        def customer_phone(obj):
+            return obj.customer_phone if pii else policy.mask_phone(obj.customer_phone)
+
+        return [*self.list_display, customer_name, customer_phone, "due_at", "regulatory_deadline"]
+
+    @admin.display(description=_("process"), ordering="process__code")
+    def process_name(self, obj):
+        return localized_name(obj.process)
+
+    @admin.display(description=_("current department"), ordering="current_department__code")
+    def department_name(self, obj):
+        return localized_name(obj.current_department) or "—"
+
+    # -- opening a case -----------------------------------------------------------------------
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CaseOpenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                case, _created = services.case_open(actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                for field, errors in (exc.extra.get("fields") or {}).items():
+                    form.add_error(field if field in form.fields else None, errors)
+                messages.error(request, error_text(exc))
+            else:
+                messages.success(
+                    request, gettext("Case %(reference)s opened.") % {"reference": case.reference}
+                )
+                if selectors.case_list(user=request.user).filter(pk=case.pk).exists():
+                    return HttpResponseRedirect(reverse("admin:processes_case_change", args=[case.pk]))
+                return HttpResponseRedirect(reverse("admin:processes_case_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Open a case"),
+            "form": form,
+            "media": self.media + form.media,
+            "has_view_permission": self.has_view_permission(request),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/processes/case/open_case.html", context)
+
+    # -- the case page ------------------------------------------------------------------------
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and not add:
+            page = selectors.case_page(case=obj, user=request.user)
+            context.update(
+                title=f"{obj.reference} · {obj.title}",
+                subtitle=None,
+                page=page,
+                action_forms=self._action_forms(page),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _action_forms(self, page: selectors.CasePage) -> list[dict[str, Any]]:
+        rows = []
+        for action in Action.ORDER:
+            if action not in page.actions:
+                continue
+            form_class = ACTION_FORMS[action]
+            kwargs: dict[str, Any] = {}
+            if issubclass(form_class, HandoffActionForm):
+                kwargs["initial"] = {"handoff": page.open_handoff.pk}
+            if form_class is ForwardForm:
+                kwargs["targets"] = page.forward_targets
+            rows.append(
+                {
+                    "action": action,
+                    "form": form_class(**kwargs),
+                    "url": reverse("admin:processes_case_action", args=[page.case.pk, action]),
+                }
+            )
+        return rows
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/action/<slug:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="processes_case_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    def action_view(self, request, object_id, action):
+        """One action of the case page: parse the form, call the service, report, go back."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        case = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, case):
+            raise PermissionDenied
+        form_class: type[ActionForm] | None = ACTION_FORMS.get(action)
+        if form_class is None:
+            raise Http404(gettext("No such action."))
+        kwargs = {}
+        if form_class is ForwardForm:
+            kwargs["targets"] = selectors.forward_targets(selectors.open_handoff(case))
+        form = form_class(request.POST, **kwargs)
+        if not form.is_valid():
+            messages.error(request, form_error_text(form))
+        else:
+            try:
+                messages.success(request, PERFORM[action](request.user, case, form.cleaned_data))
+            except ApplicationError as exc:
+                messages.error(request, error_text(exc))
+        return HttpResponseRedirect(reverse("admin:processes_case_change", args=[case.pk]))

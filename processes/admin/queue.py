@@ -1,0 +1,190 @@
+"""The staff's work queue: open handoffs of their departments, the most urgent first."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from processes import selectors
+from processes.admin.common import ADMIN_CSS, format_due, sla_badge_html
+from processes.clock import format_business_seconds
+from processes.models import Handoff
+from processes.selectors import localized_name, user_label
+
+
+def _id(value: str | int) -> int:
+    """A filter's id parameter; anything else is the admin's 'incorrect lookup' (?e=1), not a 500."""
+    if not str(value).isdigit():
+        raise IncorrectLookupParameters(value)
+    return int(value)
+
+
+class QueueStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(s, Handoff.Status(s).label) for s in Handoff.OPEN_STATUSES]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class BreachedFilter(admin.SimpleListFilter):
+    title = _("breached")
+    parameter_name = "breached"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("yes")), ("no", _("no"))]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        return selectors.filter_breached(queryset, breached=self.value() == "yes", now=timezone.now())
+
+
+class ProcessFilter(admin.SimpleListFilter):
+    title = _("process")
+    parameter_name = "process"
+
+    def lookups(self, request, model_admin):
+        return [(p.pk, localized_name(p)) for p in selectors.processes()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(case__process_id=_id(self.value())) if self.value() else queryset
+
+
+class DepartmentFilter(admin.SimpleListFilter):
+    title = _("department")
+    parameter_name = "department"
+
+    def lookups(self, request, model_admin):
+        return [(d.pk, localized_name(d)) for d in selectors.queue_departments(user=request.user)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(to_department_id=_id(self.value())) if self.value() else queryset
+
+
+class QueueChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # Evaluates the page's queryset once (the template reuses its cache) and computes every
+        # badge with one ScheduleCache loaded for all the page's calendars.
+        selectors.attach_sla(self.result_list)
+
+
+@admin.register(Handoff)
+class QueueAdmin(admin.ModelAdmin):
+    """Handoffs are shown as the work queue: the open ones waiting on the user's departments, the
+    most urgent first. A handoff's own page is its case's page."""
+
+    list_display = [
+        "case_link",
+        "process_name",
+        "stage_name",
+        "route",
+        "priority",
+        "status",
+        "assignee_name",
+        "due",
+        "sla",
+        "time_left",
+        "regulatory_deadline",
+    ]
+    list_display_links = None
+    list_filter = [QueueStatusFilter, BreachedFilter, ProcessFilter, "priority", DepartmentFilter]
+    search_fields = ["case__reference", "case__title"]
+    search_help_text = _("Case reference or title")
+    actions = None
+    list_per_page = 50
+
+    class Media:
+        css = ADMIN_CSS
+
+    def get_queryset(self, request):
+        return selectors.handoff_queue(user=request.user)
+
+    def get_ordering(self, request):
+        return ["current_due", "pk"]
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        context = {"title": _("Queue"), **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        try:
+            handoff = selectors.visible_handoffs(user=request.user).filter(pk=unquote(object_id)).first()
+        except ValueError:
+            handoff = None
+        if handoff is None or not self.has_view_permission(request):
+            raise Http404(gettext("No such handoff."))
+        url = reverse("admin:processes_case_change", args=[handoff.case_id])
+        return HttpResponseRedirect(f"{url}#handoff-{handoff.pk}")
+
+    @admin.display(description=_("case"), ordering="case__reference")
+    def case_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a><div class="queue-title">{}</div>',
+            reverse("admin:processes_case_change", args=[obj.case_id]),
+            obj.case.reference,
+            Truncator(obj.case.title).chars(40),
+        )
+
+    @admin.display(description=_("process"))
+    def process_name(self, obj):
+        return localized_name(obj.case.process)
+
+    @admin.display(description=_("stage"))
+    def stage_name(self, obj):
+        return localized_name(obj.to_stage) if obj.to_stage else Handoff.Kind(obj.kind).label
+
+    @admin.display(description=_("from → to"))
+    def route(self, obj):
+        source = localized_name(obj.from_department) if obj.from_department else gettext("intake")
+        return f"{source} → {localized_name(obj.to_department)}"
+
+    @admin.display(description=_("assignee"))
+    def assignee_name(self, obj):
+        return user_label(obj.assignee) or "—"
+
+    @admin.display(description=_("due"), ordering="current_due")
+    def due(self, obj):
+        return format_due(obj.sla.due_at)
+
+    @admin.display(description=_("SLA"))
+    def sla(self, obj):
+        return sla_badge_html(obj.sla)
+
+    @admin.display(description=_("business time left"))
+    def time_left(self, obj):
+        return format_business_seconds(obj.sla.business_seconds_left)
+
+    @admin.display(description=_("regulatory deadline"), ordering="case__regulatory_deadline")
+    def regulatory_deadline(self, obj):
+        deadline = obj.case.regulatory_deadline
+        if deadline is None:
+            return "—"
+        if deadline < timezone.localdate():
+            return format_html('<span class="deadline-passed">{}</span>', deadline.isoformat())
+        return deadline.isoformat()
