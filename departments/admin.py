@@ -55,7 +55,7 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     inlines = [WorkingHoursInline, CalendarExceptionInline]
 
     def changelist_view(self, request, extra_context=None):
-        for code, years in calendars_missing_years():
+        for code, _country, years in calendars_missing_years():
             self.message_user(
                 request,
                 _("Calendar %(code)s has no holiday data for %(years)s: import it or enter the dates.")

@@ -46,22 +46,56 @@ class Schedule:
 
     def intervals(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         """Working intervals of a local day as aware UTC datetimes."""
-        for start, end in self.local_hours(day):
-            start_at = datetime.combine(day, start, tzinfo=self.tz)
-            if end == time.max:
-                end_at = datetime.combine(day + ONE_DAY, time.min, tzinfo=self.tz)
+        hours = self.local_hours(day)
+        if not hours:
+            return
+        next_day = day + ONE_DAY
+        offset = self.tz.utcoffset(datetime(day.year, day.month, day.day))
+        if offset == self.tz.utcoffset(datetime(next_day.year, next_day.month, next_day.day)):
+            # No clock change on this day (never in Asia/Shanghai): plain arithmetic, no zone look-ups.
+            midnight = datetime.combine(next_day, time.min, tzinfo=UTC) - offset
+            for start, end in hours:
+                yield (
+                    datetime.combine(day, start, tzinfo=UTC) - offset,
+                    midnight if end == time.max else datetime.combine(day, end, tzinfo=UTC) - offset,
+                )
+            return
+        for start, end in hours:
+            start_at = self._instant(day, start)
+            end_at = self._instant(day + ONE_DAY, time.min) if end == time.max else self._instant(day, end)
+            yield start_at, end_at
+
+    def _instant(self, day: date, wall: time) -> datetime:
+        """The UTC instant of a local wall-clock time.
+
+        A wall time skipped by a daylight-saving jump (02:30 on a spring-forward night) maps to the
+        instant of the jump, so that later wall times never map to earlier instants; Python's own
+        fold=0 reading would put it an hour later and make a shift across the gap end before it
+        starts. https://peps.python.org/pep-0495/#mind-the-gap
+        """
+        local = datetime.combine(day, wall, tzinfo=self.tz)
+        instant = local.astimezone(UTC)
+        if instant.astimezone(self.tz).replace(tzinfo=None) == local.replace(tzinfo=None):
+            return instant
+        # The clock jumps within (fold=1 reading, fold=0 reading], on a whole second: bisect to it.
+        before = local.replace(fold=1).astimezone(UTC).replace(microsecond=0)
+        after = instant.replace(microsecond=0) + timedelta(seconds=1)
+        offset_after = instant.astimezone(self.tz).utcoffset()
+        while after - before > timedelta(seconds=1):
+            middle = before + timedelta(seconds=(after - before) // timedelta(seconds=2))
+            if middle.astimezone(self.tz).utcoffset() == offset_after:
+                after = middle
             else:
-                end_at = datetime.combine(day, end, tzinfo=self.tz)
-            yield start_at.astimezone(UTC), end_at.astimezone(UTC)
+                before = middle
+        return after
 
     def _local_day(self, moment: datetime) -> date:
-        if moment.tzinfo is None:
-            raise ValueError("business time needs an aware datetime")
         return moment.astimezone(self.tz).date()
 
     # -- public arithmetic -------------------------------------------------------------------
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The instant at which `duration` of business time has elapsed after `start`."""
+        _require_aware(start)
         if duration < ZERO:
             raise ValueError("duration must not be negative")
         if self.always_open:
@@ -86,11 +120,13 @@ class Schedule:
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Business time from `start` to `end` (negative when `end` is earlier)."""
-        if end < start:
+        _require_aware(start, end)
+        # Compare instants: Python compares two datetimes of one time zone by wall clock, ignoring DST.
+        start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
+        if end_utc < start_utc:
             return -self.between(end, start)
         if self.always_open:
-            return end.astimezone(UTC) - start.astimezone(UTC)
-        start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
+            return end_utc - start_utc
         total = ZERO
         day = self._local_day(start)
         last = self._local_day(end)
@@ -103,10 +139,18 @@ class Schedule:
         return total
 
     def is_working(self, moment: datetime) -> bool:
+        _require_aware(moment)
         if self.always_open:
             return True
         moment_utc = moment.astimezone(UTC)
         return any(begin <= moment_utc < end for begin, end in self.intervals(self._local_day(moment)))
+
+
+def _require_aware(*moments: datetime) -> None:
+    # A naive datetime would silently be read in the server's time zone (even on a 24×7 calendar).
+    for moment in moments:
+        if moment.utcoffset() is None:
+            raise ValueError("business time needs an aware datetime")
 
 
 def validate_hours(hours: Iterable[tuple[time, time]]) -> list[str]:
@@ -115,8 +159,12 @@ def validate_hours(hours: Iterable[tuple[time, time]]) -> list[str]:
     ordered = sorted(hours)
     for start, end in ordered:
         if end != time.max and end <= start:
-            errors.append(f"{start:%H:%M}–{end:%H:%M} ends before it starts")
+            errors.append(f"{_hhmm(start)}–{_hhmm(end)} ends before it starts")
     for (s1, e1), (s2, _e2) in itertools.pairwise(ordered):
         if s2 < e1:
-            errors.append(f"{s1:%H:%M}–{e1:%H:%M} overlaps the shift starting {s2:%H:%M}")
+            errors.append(f"{_hhmm(s1)}–{_hhmm(e1)} overlaps the shift starting {_hhmm(s2)}")
     return errors
+
+
+def _hhmm(value: time) -> str:
+    return "24:00" if value == time.max else f"{value:%H:%M}"

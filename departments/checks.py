@@ -4,8 +4,8 @@ from django.core.checks import Warning, register
 from django.db import DatabaseError
 
 
-def calendars_missing_years() -> list[tuple[str, list[int]]]:
-    """(calendar code, years without data) for calendars of active departments that import holidays."""
+def calendars_missing_years() -> list[tuple[str, str, list[int]]]:
+    """(calendar code, country, years without data) for calendars of active departments that import holidays."""
     from django.utils import timezone
 
     from departments.models import BusinessCalendar, CalendarException
@@ -23,7 +23,9 @@ def calendars_missing_years() -> list[tuple[str, list[int]]]:
         .order_by("code")
     )
     return [
-        (c.code, sorted(wanted - have.get(c.pk, set()))) for c in calendars if wanted - have.get(c.pk, set())
+        (c.code, c.country, sorted(wanted - have.get(c.pk, set())))
+        for c in calendars
+        if wanted - have.get(c.pk, set())
     ]
 
 
@@ -37,9 +39,9 @@ def holiday_data_check(app_configs=None, **kwargs):
     return [
         Warning(
             f"Business calendar {code!r} has no holiday data for {', '.join(map(str, years))}.",
-            hint=f"Run: manage.py import_holidays --country CN --year {years[0]} --calendar {code}, "
+            hint=f"Run: manage.py import_holidays --country {country} --year {years[0]} --calendar {code}, "
             "or enter the dates in the admin.",
             id="departments.W001",
         )
-        for code, years in missing
+        for code, country, years in missing
     ]

@@ -54,7 +54,7 @@ def acts_for(user: User, department_id: int | None) -> bool:
 def leads(user: User, department_id: int) -> bool:
     if acts_for_all(user):
         return True
-    if not user.is_authenticated:
+    if not (user.is_authenticated and user.is_active):
         return False
     return Membership.objects.filter(
         user=user, department_id=department_id, role=Membership.Role.LEAD

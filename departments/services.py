@@ -25,7 +25,7 @@ def hours_problems(rows: list[tuple[int, time, time]]) -> list[str]:
     problems: list[str] = []
     for weekday, shifts in sorted(by_day.items()):
         label = BusinessCalendar.Weekday(weekday).label
-        problems.extend(f"{label}: {p}".replace("23:59", "24:00") for p in validate_hours(shifts))
+        problems.extend(f"{label}: {p}" for p in validate_hours(shifts))
     return problems
 
 

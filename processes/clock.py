@@ -85,9 +85,9 @@ def sla_state(handoff, schedule: Schedule, now: datetime) -> SlaState:
     from processes.models import Handoff
 
     if handoff.status == Handoff.Status.PENDING:
-        clock, due, target = "response", handoff.response_due_at, handoff.response_target_seconds
+        clock, due, warn_at = "response", handoff.response_due_at, handoff.response_warn_at
     elif handoff.status == Handoff.Status.ACCEPTED:
-        clock, due, target = "resolution", handoff.resolution_due_at, handoff.resolution_target_seconds
+        clock, due, warn_at = "resolution", handoff.resolution_due_at, handoff.resolution_warn_at
     else:
         return SlaState("none", "done", None, None)
     if handoff.paused_at is not None:
@@ -96,7 +96,8 @@ def sla_state(handoff, schedule: Schedule, now: datetime) -> SlaState:
     left = int(schedule.between(now, due).total_seconds())
     if left <= 0:
         badge = "breached"
-    elif left <= target * (1 - DUE_SOON_FRACTION):
+    elif warn_at is not None and now >= warn_at:
+        # The same instant the sweep warns at (stored at request time, moved by pauses).
         badge = "due_soon"
     else:
         badge = "on_time"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
 
-from departments.models import BusinessCalendar, Department, Membership, WorkingHours
+from departments.models import BusinessCalendar, CalendarException, Department, Membership, WorkingHours
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -18,13 +18,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@bank.example")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "demo")
+    password = factory.django.Password("demo")
 
 
 class CalendarFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = BusinessCalendar
         django_get_or_create = ("code",)
+        # The hours hook writes its own rows; the calendar itself needs no second save.
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"cal-{n}")
     name = factory.LazyAttribute(lambda c: c.code)
@@ -59,3 +61,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     department = factory.SubFactory(DepartmentFactory)
     role = Membership.Role.MEMBER
+
+
+class CalendarExceptionFactory(factory.django.DjangoModelFactory):
+    """A dated exception entered by hand in the admin (no import source)."""
+
+    class Meta:
+        model = CalendarException
+
+    calendar = factory.SubFactory(CalendarFactory)
+    date = factory.Sequence(lambda n: date(2026, 1, 1) + timedelta(days=n))
+    kind = CalendarException.Kind.HOLIDAY
+    name = factory.LazyAttribute(lambda e: f"{e.kind} {e.date}")
+    source = ""

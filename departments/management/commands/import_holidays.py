@@ -1,3 +1,4 @@
+import holidays
 from django.core.management.base import BaseCommand, CommandError
 
 from departments.errors import InvalidInput
@@ -20,6 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, country: str, year: int, calendars: list[str] | None, **options):
         country = country.upper()
+        # Checked first: otherwise an unknown code finds no calendar and the error blames that.
+        if country not in holidays.list_supported_countries():
+            raise CommandError(f"Unknown country code {country!r}: the holidays package has no such country.")
         qs = BusinessCalendar.objects.filter(always_open=False)
         if calendars:
             qs = qs.filter(code__in=calendars)
