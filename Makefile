@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint fmt migrations bench bench-calendar clean
+.PHONY: run test install catalogues messages lint fmt migrations bench bench-calendar bench-api bench-sla bench-evaluations clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -14,7 +14,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) catalogues
+
+## Translation catalogues are compiled at install time with Babel (pure Python: no gettext needed).
+catalogues: $(STAMP)
+	@$(VENV)/bin/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v "^$$" || true
 
 ## make run: the whole system (web + worker + beat) with demo data; SQLite and a file broker by default.
 run: install
@@ -48,6 +52,28 @@ migrations: install
 ## make bench: performance figures (ratios against a baseline measured in the same run).
 bench: install
 	$(PY) bench/calendar_bench.py
+	$(MAKE) --no-print-directory bench-sla
+	$(MAKE) --no-print-directory bench-evaluations
+
+## make bench-api: a case's full life through the API under load on PostgreSQL, next to pgbench -N.
+bench-api: install
+	$(PY) bench/api_bench.py
+
+## make bench-sla: the SLA sweep over 1,000,000 open handoffs (1% newly breached) next to one hand-written
+## SQL UPDATE doing the same marking. Needs the local PostgreSQL (BENCH_PG, default
+## postgres://postgres@127.0.0.1:5432); recreates and drops the database baton_bench_sla; ~7 minutes.
+bench-sla: install
+	$(PY) bench/sla_bench.py
+
+## make bench-evaluations: one month for 100 departments over 1,000,000 handoffs (evaluation_compute_period)
+## next to the same aggregates as one hand-written SQL query. Needs the local PostgreSQL
+## (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/baton_bench_eval, created and kept).
+bench-evaluations: install
+	$(PY) bench/evaluations_bench.py
+
+## make messages: extract strings into the catalogues (needs GNU gettext's xgettext).
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=staticfiles
 
 clean:
 	rm -rf var/*.sqlite3* var/broker var/cache

@@ -927,6 +927,15 @@ def case_cancel(*, case: Case, actor: User, reason: str, at: datetime | None = N
             _end_pause(pending, actor=actor, at=at, cache=ScheduleCache())
         pending.status = Handoff.Status.CANCELLED
         pending.save(update_fields=["status"])
+        _event(
+            case,
+            Kind.HANDOFF_CANCELLED,
+            at=at,
+            actor=actor,
+            department_id=pending.to_department_id,
+            handoff=pending,
+            reason="cancelled",
+        )
     case.status = Case.Status.CANCELLED
     case.cancelled_at = at
     _touch(case, at, "status", "cancelled_at")
