@@ -10,6 +10,7 @@ from departments.models import (
     Department,
     Heartbeat,
     Membership,
+    UserSettings,
     WorkingHours,
 )
 from departments.services import hours_problems
@@ -102,3 +103,11 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(UserSettings)
+class UserSettingsAdmin(admin.ModelAdmin):
+    list_display = ["user", "language"]
+    list_filter = ["language"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]
