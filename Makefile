@@ -61,7 +61,7 @@ bench-api: install
 
 ## make bench-sla: the SLA sweep over 1,000,000 open handoffs (1% newly breached) next to one hand-written
 ## SQL UPDATE doing the same marking. Needs the local PostgreSQL (BENCH_PG, default
-## postgres://postgres@127.0.0.1:5432); recreates and drops the database baton_bench_sla; ~7 minutes.
+## postgres://postgres@127.0.0.1:5432); recreates and drops the database baton_bench_sla; 3–6 minutes on 2 cores.
 bench-sla: install
 	$(PY) bench/sla_bench.py
 

@@ -11,8 +11,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("processes.api.urls")),
+    path("api/v1/", include("evaluations.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# Under /api/ a URL that matches nothing, or a crash, answers JSON like every other API error.
+handler404 = "processes.api.errors.page_not_found"
+handler500 = "processes.api.errors.server_error"
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.checks import calendars_missing_years
 from departments.models import (
+    AuditEntry,
     BusinessCalendar,
     CalendarException,
     Department,
@@ -111,3 +112,24 @@ class UserSettingsAdmin(admin.ModelAdmin):
     list_filter = ["language"]
     search_fields = ["user__username"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read by auditors and the quality office; changed by nobody, the superuser included."""
+
+    list_display = ["created_at", "kind", "username", "ip_address", "object_type", "object_id", "path"]
+    list_filter = ["kind", "object_type"]
+    search_fields = ["username", "object_id", "ip_address"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,4 +8,4 @@ class DepartmentsConfig(AppConfig):
     verbose_name = _("Departments")
 
     def ready(self) -> None:
-        from departments import checks  # noqa: F401  (registers the system checks)
+        from departments import checks, signals  # noqa: F401  (registers checks and audit receivers)

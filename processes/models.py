@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import Department
+from departments.models import AppendOnlyModel, Department
 
 
 class Priority(models.TextChoices):
@@ -454,15 +454,7 @@ class PauseSegment(models.Model):
         return f"{self.get_cause_display()} from {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("The case timeline is append-only.")
-
-    def delete(self):
-        raise TypeError("The case timeline is append-only.")
-
-
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnlyModel):
     """The append-only timeline. Nothing edits or deletes it (the database refuses it too on PostgreSQL)."""
 
     class Kind(models.TextChoices):
@@ -514,8 +506,6 @@ class CaseEvent(models.Model):
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
@@ -524,14 +514,6 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise TypeError("The case timeline is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The case timeline is append-only.")
 
 
 class Notification(models.Model):

@@ -134,6 +134,13 @@ def user_recipients(user_ids: Iterable[int], kind: str) -> dict[int, Recipient]:
     return {pk: Recipient(pk, email, language or settings.LANGUAGE_CODE) for pk, email, language in rows}
 
 
+def active_user_ids(user_ids: Iterable[int]) -> set[int]:
+    ids = [u for u in user_ids if u]
+    if not ids:
+        return set()
+    return set(get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+
+
 def quality_office_recipients(kind: str) -> list[Recipient]:
     """Whoever holds the permission to act for all departments: the quality office, by permission."""
     perm = Q(codename="act_for_all_departments", content_type__app_label="departments")
@@ -208,8 +215,11 @@ def build(
 ) -> list[Notification]:
     extra = extra or {}
     notes = []
+    rendered: dict[str, tuple[str, str, str]] = {}  # the text depends only on the language
     for recipient in recipients:
-        subject, text, html = render_handoff_notice(kind, recipient, info, extra)
+        if recipient.language not in rendered:
+            rendered[recipient.language] = render_handoff_notice(kind, recipient, info, extra)
+        subject, text, html = rendered[recipient.language]
         notes.append(
             Notification(
                 kind=kind,

@@ -73,7 +73,13 @@ def _event(
 
 def _lock_case(case_id: int) -> Case:
     try:
-        return Case.objects.select_for_update(of=("self",)).select_related("process").get(pk=case_id)
+        # NO KEY UPDATE: services never change a case's key, and this lock then does not block the
+        # KEY SHARE locks that inserting events (foreign keys to the case) takes in the SLA sweep.
+        return (
+            Case.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("process")
+            .get(pk=case_id)
+        )
     except Case.DoesNotExist as exc:
         raise NotFound("No such case.") from exc
 

@@ -37,12 +37,21 @@ class SweepResult:
 
 
 def _claim(qs: QuerySet[Handoff], order: str, limit: int) -> list[tuple[int, int]]:
-    """Lock up to `limit` rows nobody else is sweeping; (id, escalation level) of each."""
-    return list(
-        qs.select_for_update(skip_locked=True, of=("self",))
-        .order_by(order)
-        .values_list("id", "escalation_level")[:limit]
+    """Lock up to `limit` rows nobody else is sweeping or changing; (id, escalation level) of each.
+
+    The case row is locked too, and a handoff whose case is locked is skipped (the next run takes
+    it). A service holds its case FOR UPDATE and then updates the handoff; the events and outbox
+    rows written here reference the case, and their foreign-key check needs a KEY SHARE lock on it.
+    Holding the handoff and then waiting for the case while the service waits for the handoff is a
+    deadlock (PostgreSQL aborts one side: the whole batch, or the user's action).
+    """
+    handoffs = (
+        qs.select_related("case")
+        .select_for_update(skip_locked=True, of=("self", "case"))
+        .only("id", "escalation_level", "case__id")
+        .order_by(order)[:limit]
     )
+    return [(h.id, h.escalation_level) for h in handoffs]
 
 
 def _events(rows: list[tuple[int, int]], infos: dict, kind: str, now: datetime, **payload) -> None:
@@ -60,13 +69,20 @@ def _events(rows: list[tuple[int, int]], infos: dict, kind: str, now: datetime, 
 
 
 def _people_on(infos: dict, kind: str) -> dict[int, list[notes.Recipient]]:
-    """Per handoff: its assignee, or else every member of the receiving department."""
+    """Per handoff: its assignee, or else (nobody claimed it, or the assignee has left) every member
+    of the receiving department. An assignee who opted out of this kind gets nothing, and neither do
+    their colleagues: the opt-out is not a reason to tell the whole department."""
     by_dept = notes.department_recipients({i.to_department_id for i in infos.values()}, ROLES_ALL, kind)
-    assignees = notes.user_recipients({i.assignee_id for i in infos.values() if i.assignee_id}, kind)
-    return {
-        hid: [assignees[i.assignee_id]] if i.assignee_id in assignees else by_dept.get(i.to_department_id, [])
-        for hid, i in infos.items()
-    }
+    assignee_ids = {i.assignee_id for i in infos.values() if i.assignee_id}
+    wanting = notes.user_recipients(assignee_ids, kind)
+    active = notes.active_user_ids(assignee_ids)
+    people = {}
+    for hid, info in infos.items():
+        if info.assignee_id in active:
+            people[hid] = [wanting[info.assignee_id]] if info.assignee_id in wanting else []
+        else:
+            people[hid] = by_dept.get(info.to_department_id, [])
+    return people
 
 
 def _leads_of(department_ids: set[int], kind: str) -> dict[int, list[notes.Recipient]]:

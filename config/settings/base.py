@@ -68,6 +68,7 @@ DJANGO_APPS = [
     "django.contrib.admin",
 ]
 THIRD_PARTY_APPS = [
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -92,6 +93,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+LOGIN_URL_PATH = "/admin/login/"
+# django-axes first: it refuses locked-out users before any password is checked.
+# https://django-axes.readthedocs.io/en/latest/2_installation.html
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout after repeated failures, per username and per address, answered with 429.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# Sessions: end after inactivity, and after an absolute lifetime whatever the activity.
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+BATON_SESSION_MAX_AGE = env.int("BATON_SESSION_MAX_AGE", default=10 * 60 * 60)
 
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
@@ -104,8 +124,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "departments.middleware.AbsoluteSessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # STATIC
@@ -214,10 +237,14 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ),
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "processes.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
+    # Counted per user, and a token is its user's (authtoken: one key per user): so per token.
+    # The counters live in the shared cache below, so every web process counts alike.
     "DEFAULT_THROTTLE_CLASSES": ("rest_framework.throttling.UserRateThrottle",),
     "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="600/min")},
+    # One handler maps domain errors (departments.errors) and DRF's to JSON {code, detail[, fields]}.
+    "EXCEPTION_HANDLER": "processes.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Baton API",
@@ -227,6 +254,29 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Input and output shapes differ (read-only fields, ids vs codes): separate components.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "processes.models.Case.Status",
+        "HandoffStatusEnum": "processes.models.Handoff.Status",
+        "HandoffKindEnum": "processes.models.Handoff.Kind",
+        "EventKindEnum": "processes.models.CaseEvent.Kind",
+        "CaseChannelEnum": "processes.models.Case.Channel",
+        "PriorityEnum": "processes.models.Priority",
+        "FeedbackChannelEnum": "evaluations.models.CustomerFeedback.Channel",
+        "PeriodKindEnum": "evaluations.periods.PeriodKind",
+        "KpiCodeEnum": "evaluations.models.Kpi.Code",
+        "ReviewStatusEnum": "evaluations.review_models.ImprovementReview.Status",
+        "ActionStatusEnum": "evaluations.review_models.ImprovementAction.Status",
+        "ActionKindEnum": "evaluations.review_models.ImprovementAction.Kind",
+        "ActionEventKindEnum": "evaluations.review_models.ImprovementActionEvent.Kind",
+    },
+    # The API's path converters (processes/api/urls.py), so that the schema says what a URL accepts.
+    "PATH_CONVERTER_OVERRIDES": {
+        "case_ref": {"type": "string", "pattern": "^[A-Za-z0-9_]{1,6}-[0-9]{6}-[0-9]{6,9}$"},
+        "api_id": {"type": "integer", "minimum": 1, "maximum": 999999999999999999},
+        "api_code": {"type": "string", "pattern": "^[-A-Za-z0-9_]{1,50}$"},
+    },
 }
 
 # CACHES

@@ -9,7 +9,10 @@ DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# locmem (mail.outbox) for the tests themselves; the real-worker integration test starts its worker
+# with the SMTP backend and EMAIL_HOST/EMAIL_PORT of the SMTP server it runs. A name of its own, so
+# that a DJANGO_EMAIL_BACKEND exported for `make run` never reaches the test suite.
+EMAIL_BACKEND = env("BATON_TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Unit tests run tasks in-process; integration tests start a real worker with their own settings.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
@@ -20,3 +23,5 @@ BATON_DEMO_PASSWORD = "demo"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["TEST"] = {"NAME": f"test_baton_{os.getpid()}"}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "100000/min"}}  # noqa: F405
+# The lockout is tested on its own (tests/security); elsewhere Client.login() has no request for axes.
+AXES_ENABLED = False

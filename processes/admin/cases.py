@@ -15,7 +15,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from departments.audit import audit_record
 from departments.errors import ApplicationError, NotFound, StateConflict
+from departments.models import AuditEntry
 from processes import policy, selectors, services
 from processes.admin.common import ADMIN_CSS, error_text, form_error_text
 from processes.forms import (
@@ -219,6 +221,18 @@ class CaseAdmin(admin.ModelAdmin):
         return False  # cases carry the audit trail
 
     # -- the list -----------------------------------------------------------------------------
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        shown = getattr(response, "context_data", None) and response.context_data.get("cl")
+        if shown is not None and policy.can_see_pii(request.user):
+            audit_record(
+                kind=AuditEntry.Kind.PII_VIEW,
+                request=request,
+                object_type="case_list",
+                detail={"references": [case.reference for case in shown.result_list]},
+            )
+        return response
+
     def get_list_display(self, request):
         pii = policy.can_see_pii(request.user)
 
@@ -274,6 +288,13 @@ class CaseAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and not add:
             page = selectors.case_page(case=obj, user=request.user)
+            if not page.customer.masked:
+                audit_record(
+                    kind=AuditEntry.Kind.PII_VIEW,
+                    request=request,
+                    object_type="case",
+                    object_id=obj.reference,
+                )
             context.update(
                 title=f"{obj.reference} · {obj.title}",
                 subtitle=None,

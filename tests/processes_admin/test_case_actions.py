@@ -37,7 +37,9 @@ def test_accepting_twice_is_refused_and_changes_nothing(cases, login):
     handoff = open_handoff(case)
     before = events(case)
 
-    response = login("call_center_agent").post(action_url(case, "accept"), {"accept-handoff": handoff.pk})
+    response = login("call_center_agent").post(
+        action_url(case, "accept"), {"accept-handoff": handoff.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert refused(response)
     assert events(case) == before

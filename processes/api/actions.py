@@ -1,0 +1,211 @@
+"""State changes of cases and handoffs: one view each, with its own input serializer.
+
+Each resolves its case or handoff within the caller's department scope (404 outside it), calls the
+service function the admin calls too (the department's right: 403; the state: 409) and answers with
+the fresh resource, so that an integration sees the new open handoff, its due times and SLA state.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from processes import services
+from processes.api import selectors
+from processes.api import serializers as s
+from processes.api.errors import WRITE_ERRORS, error_responses
+from processes.api.views import JsonView, fresh_case, fresh_handoff, validated_input
+
+
+# == cases ==========================================================================================
+def _case_action(operation_id: str, request_serializer, description: str, *, ok: int = 200, out=None):
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["cases"],
+        request=request_serializer,
+        responses={ok: out or s.CaseDetailSerializer, **error_responses(*WRITE_ERRORS)},
+        description=description,
+    )
+
+
+class CaseForwardView(JsonView):
+    @_case_action(
+        "case_forward",
+        s.ForwardInputSerializer,
+        "Complete the accepted handoff and hand the case to the next stage along an allowed transition.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_in_scope(user=request.user, reference=reference)
+        services.case_forward(
+            case=case, actor=request.user, **validated_input(s.ForwardInputSerializer, request)
+        )
+        return fresh_case(request, reference)
+
+
+class CaseResolveView(JsonView):
+    @_case_action(
+        "case_resolve",
+        s.ResolveInputSerializer,
+        "Resolve with a service-recovery measure. A compensation above the process's threshold goes to "
+        "the approving department first (`compensation_approval` = `pending`).",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_in_scope(user=request.user, reference=reference)
+        services.case_resolve(
+            case=case, actor=request.user, **validated_input(s.ResolveInputSerializer, request)
+        )
+        return fresh_case(request, reference)
+
+
+class CaseCloseView(JsonView):
+    @_case_action(
+        "case_close", None, "Close a resolved case (the call-back handoff must have been accepted)."
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_in_scope(user=request.user, reference=reference)
+        services.case_close(case=case, actor=request.user)
+        return fresh_case(request, reference)
+
+
+class CaseReopenView(JsonView):
+    @_case_action(
+        "case_reopen",
+        s.ReopenInputSerializer,
+        "Reopen a resolved or closed case within the process's window; it goes back to the department "
+        "that resolved it.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_in_scope(user=request.user, reference=reference)
+        services.case_reopen(
+            case=case, actor=request.user, **validated_input(s.ReopenInputSerializer, request)
+        )
+        return fresh_case(request, reference)
+
+
+class CaseCancelView(JsonView):
+    @_case_action("case_cancel", s.CancelInputSerializer, "Cancel an open case, with a reason.")
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_in_scope(user=request.user, reference=reference)
+        services.case_cancel(
+            case=case, actor=request.user, **validated_input(s.CancelInputSerializer, request)
+        )
+        return fresh_case(request, reference)
+
+
+class CaseCommentView(JsonView):
+    @_case_action(
+        "case_comment",
+        s.CommentInputSerializer,
+        "Add a comment to the timeline (any department the case went through).",
+        ok=201,
+        out=s.EventSerializer,
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_in_scope(user=request.user, reference=reference)
+        event = services.case_comment(
+            case=case, actor=request.user, **validated_input(s.CommentInputSerializer, request)
+        )
+        event = selectors.event_list(case=case).get(pk=event.pk)
+        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class CaseExtendDeadlineView(JsonView):
+    @_case_action(
+        "case_extend_deadline",
+        s.ExtendDeadlineInputSerializer,
+        "Extend the regulatory deadline: the first time by the current department's lead, the second "
+        "time by the process's approving department. The customer is told (an event).",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_in_scope(user=request.user, reference=reference)
+        services.case_extend_deadline(
+            case=case, actor=request.user, **validated_input(s.ExtendDeadlineInputSerializer, request)
+        )
+        return fresh_case(request, reference)
+
+
+class CaseCompensationDecisionView(JsonView):
+    @_case_action(
+        "case_compensation_decision",
+        s.CompensationDecisionInputSerializer,
+        "The approving department approves (the case is resolved) or rejects (with a note; the case "
+        "goes back to the stage that resolved it) a compensation awaiting approval.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        case = selectors.case_in_scope(user=request.user, reference=reference)
+        services.compensation_decide(
+            case=case, actor=request.user, **validated_input(s.CompensationDecisionInputSerializer, request)
+        )
+        return fresh_case(request, reference)
+
+
+# == handoffs =======================================================================================
+def _handoff_action(operation_id: str, request_serializer, description: str):
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["handoffs"],
+        request=request_serializer,
+        responses={200: s.HandoffSerializer, **error_responses(*WRITE_ERRORS)},
+        description=description,
+    )
+
+
+class HandoffAcceptView(JsonView):
+    @_handoff_action(
+        "handoff_accept",
+        None,
+        "Accept a pending handoff for its receiving department. Of concurrent accepts exactly one "
+        "succeeds; the others get 409 `handoff_not_pending`.",
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        services.handoff_accept(handoff=handoff, actor=request.user)
+        return fresh_handoff(request, handoff_id)
+
+
+class HandoffReturnView(JsonView):
+    @_handoff_action(
+        "handoff_return",
+        s.ReturnInputSerializer,
+        "Send the handoff back to the department that sent it, with a reason (a bounce).",
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        services.handoff_return(
+            handoff=handoff, actor=request.user, **validated_input(s.ReturnInputSerializer, request)
+        )
+        return fresh_handoff(request, handoff_id)
+
+
+class HandoffClaimView(JsonView):
+    @_handoff_action("handoff_claim", None, "Take an open handoff as an individual (the assignee).")
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        services.handoff_claim(handoff=handoff, actor=request.user)
+        return fresh_handoff(request, handoff_id)
+
+
+class HandoffPauseView(JsonView):
+    @_handoff_action(
+        "handoff_pause",
+        s.PauseInputSerializer,
+        "Stop the resolution clock of an accepted handoff while waiting on the customer or an outside party.",
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        services.handoff_pause(
+            handoff=handoff, actor=request.user, **validated_input(s.PauseInputSerializer, request)
+        )
+        return fresh_handoff(request, handoff_id)
+
+
+class HandoffResumeView(JsonView):
+    @_handoff_action(
+        "handoff_resume", None, "Restart the resolution clock; the due time moves by the paused time."
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
+        services.handoff_resume(handoff=handoff, actor=request.user)
+        return fresh_handoff(request, handoff_id)

@@ -1,0 +1,118 @@
+"""Query-string filters and ordering of the API's lists (django-filter)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+from departments.models import Department
+from processes.api import selectors
+from processes.models import Case, Handoff, Priority, ServiceProcess
+
+_EARLIEST = datetime(1900, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+class BoundedDateTimeField(forms.DateTimeField):
+    """An ISO 8601 time the database can compare: no year 1 or 9999 that overflows in UTC."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None:
+            try:
+                ok = _EARLIEST <= result <= _LATEST
+            except (OverflowError, ValueError):
+                ok = False
+            if not ok:
+                raise ValidationError("Give a time between 1900 and 9000.", code="out_of_range")
+        return result
+
+
+class BoundedDateTimeFilter(django_filters.DateTimeFilter):
+    field_class = BoundedDateTimeField
+
+
+class StableOrderingFilter(OrderingFilter):
+    """The requested order, then the primary key, so that pages never repeat or skip a row."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if not any(term.lstrip("-") in ("pk", "id") for term in ordering):
+            ordering.append("-pk" if ordering and ordering[0].startswith("-") else "pk")
+        return ordering
+
+
+class CaseFilter(django_filters.FilterSet):
+    process = django_filters.CharFilter(field_name="process__code", max_length=50, help_text="Process code.")
+    status = django_filters.ChoiceFilter(choices=Case.Status.choices)
+    priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    channel = django_filters.ChoiceFilter(choices=Case.Channel.choices)
+    department = django_filters.CharFilter(
+        field_name="current_department__code", max_length=50, help_text="Code of the current department."
+    )
+    stage = django_filters.CharFilter(
+        field_name="current_stage__code", max_length=50, help_text="Code of the current stage."
+    )
+    source = django_filters.CharFilter(max_length=50)
+    external_id = django_filters.CharFilter(max_length=100)
+    updated_since = BoundedDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", help_text="Changed at or after this time (ISO 8601)."
+    )
+    created_since = BoundedDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    due_before = BoundedDateTimeFilter(
+        field_name="due_at", lookup_expr="lt", help_text="End-to-end due before this time."
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+
+class HandoffFilter(django_filters.FilterSet):
+    department = django_filters.CharFilter(
+        field_name="to_department__code", max_length=50, help_text="Code of the receiving department."
+    )
+    from_department = django_filters.CharFilter(field_name="from_department__code", max_length=50)
+    status = django_filters.ChoiceFilter(choices=Handoff.Status.choices)
+    kind = django_filters.ChoiceFilter(choices=Handoff.Kind.choices)
+    case = django_filters.CharFilter(field_name="case__reference", max_length=30, help_text="Case reference.")
+    breached = django_filters.BooleanFilter(
+        method="filter_breached", help_text="Response or resolution target breached."
+    )
+    due_before = BoundedDateTimeFilter(
+        method="filter_due_before",
+        help_text="The running clock (response while pending, else resolution) is due before this time.",
+    )
+
+    class Meta:
+        model = Handoff
+        fields: list[str] = []
+
+    def filter_breached(self, queryset, name, value):
+        return queryset if value is None else selectors.handoffs_breached(queryset, value)
+
+    def filter_due_before(self, queryset, name, value):
+        return selectors.handoffs_due_before(queryset, value)
+
+
+class DepartmentFilter(django_filters.FilterSet):
+    is_active = django_filters.BooleanFilter()
+    parent = django_filters.CharFilter(field_name="parent__code", max_length=50)
+
+    class Meta:
+        model = Department
+        fields: list[str] = []
+
+
+class ProcessFilter(django_filters.FilterSet):
+    is_active = django_filters.BooleanFilter()
+    category = django_filters.ChoiceFilter(choices=ServiceProcess.Category.choices)
+
+    class Meta:
+        model = ServiceProcess
+        fields: list[str] = []

@@ -1,0 +1,392 @@
+"""Input serializers (one per state change: shape and limits only, the rules live in the services)
+and output serializers (read what the selectors prefetched and what `page_context` loaded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from departments.models import Department, Membership
+from processes import policy
+from processes.clock import sla_state
+from processes.models import (
+    Case,
+    CaseEvent,
+    Handoff,
+    PauseSegment,
+    Priority,
+    ServiceProcess,
+    Stage,
+    Transition,
+)
+
+NOTE_MAX = 4000
+TEXT_MAX = 20000
+
+
+# ==================================================================================================
+# Output
+# ==================================================================================================
+class SlaSerializer(serializers.Serializer):
+    clock = serializers.ChoiceField(
+        choices=["response", "resolution", "none"],
+        help_text="The clock that runs now: response while pending, resolution once accepted.",
+    )
+    badge = serializers.ChoiceField(choices=["on_time", "due_soon", "breached", "paused", "done"])
+    due_at = serializers.DateTimeField(allow_null=True)
+    business_seconds_left = serializers.IntegerField(
+        allow_null=True, help_text="Business seconds left in the receiving calendar; negative when overdue."
+    )
+
+
+class HandoffSerializer(serializers.ModelSerializer):
+    case = serializers.CharField(source="case.reference", help_text="Case reference.")
+    from_department = serializers.CharField(source="from_department.code", allow_null=True)
+    to_department = serializers.CharField(source="to_department.code")
+    to_stage = serializers.CharField(source="to_stage.code", allow_null=True)
+    assignee = serializers.CharField(source="assignee.username", allow_null=True)
+    response_breached = serializers.SerializerMethodField()
+    resolution_breached = serializers.SerializerMethodField()
+    paused = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "id",
+            "case",
+            "kind",
+            "status",
+            "from_department",
+            "to_department",
+            "to_stage",
+            "priority",
+            "note",
+            "assignee",
+            "requested_at",
+            "accepted_at",
+            "completed_at",
+            "returned_at",
+            "return_reason",
+            "response_target_seconds",
+            "resolution_target_seconds",
+            "response_due_at",
+            "resolution_due_at",
+            "response_breached",
+            "resolution_breached",
+            "response_breached_at",
+            "resolution_breached_at",
+            "escalation_level",
+            "paused",
+            "paused_at",
+            "paused_seconds",
+            "seconds_to_accept",
+            "seconds_to_complete",
+            "sla",
+        ]
+        read_only_fields = fields
+
+    def get_response_breached(self, handoff: Handoff) -> bool:
+        return handoff.response_breached_at is not None
+
+    def get_resolution_breached(self, handoff: Handoff) -> bool:
+        return handoff.resolution_breached_at is not None
+
+    def get_paused(self, handoff: Handoff) -> bool:
+        return handoff.paused_at is not None
+
+    @extend_schema_field(SlaSerializer)
+    def get_sla(self, handoff: Handoff) -> dict[str, Any]:
+        schedule = self.context["schedules"].get(handoff.to_department.calendar_id)
+        state = sla_state(handoff, schedule, self.context["now"])
+        return SlaSerializer(state).data
+
+
+class OpenHandoffSerializer(HandoffSerializer):
+    """The case's open handoff, inside the case (so without the case reference)."""
+
+    class Meta(HandoffSerializer.Meta):
+        fields = [f for f in HandoffSerializer.Meta.fields if f != "case"]
+        read_only_fields = fields
+
+
+class CustomerSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    masked = serializers.BooleanField(help_text="False only for callers allowed to see personal data.")
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    process = serializers.CharField(source="process.code")
+    stage = serializers.CharField(source="current_stage.code", allow_null=True)
+    department = serializers.CharField(source="current_department.code", allow_null=True)
+    customer = serializers.SerializerMethodField()
+    open_handoff = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "reference",
+            "process",
+            "title",
+            "status",
+            "priority",
+            "channel",
+            "stage",
+            "department",
+            "customer",
+            "due_at",
+            "regulatory_deadline",
+            "regulatory_extensions",
+            "source",
+            "external_id",
+            "reopen_count",
+            "compensation_approval",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+            "cancelled_at",
+            "open_handoff",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(CustomerSerializer)
+    def get_customer(self, case: Case) -> dict[str, Any]:
+        if self.context["see_pii"]:
+            values = {"id": case.customer_id, "name": case.customer_name, "phone": case.customer_phone}
+        else:
+            values = {
+                "id": policy.mask_id(case.customer_id),
+                "name": policy.mask_name(case.customer_name),
+                "phone": policy.mask_phone(case.customer_phone),
+            }
+        return {**values, "masked": not self.context["see_pii"]}
+
+    @extend_schema_field(OpenHandoffSerializer(allow_null=True))
+    def get_open_handoff(self, case: Case) -> dict[str, Any] | None:
+        handoffs = getattr(case, "open_handoffs", [])
+        if not handoffs:
+            return None
+        return OpenHandoffSerializer(handoffs[0], context=self.context).data
+
+
+class CaseChangeSerializer(CaseSerializer):
+    """A case in the changes feed (its own component: the feed's page has no `count`)."""
+
+
+class CaseDetailSerializer(CaseSerializer):
+    recovery_measure = serializers.ChoiceField(
+        choices=Case.Recovery.choices, allow_blank=True, read_only=True
+    )
+
+    class Meta(CaseSerializer.Meta):
+        fields = [
+            *CaseSerializer.Meta.fields,
+            "description",
+            "resolution",
+            "recovery_measure",
+            "compensation_amount",
+        ]
+        read_only_fields = fields
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", allow_null=True)
+    department = serializers.CharField(source="department.code", allow_null=True)
+    handoff = serializers.IntegerField(source="handoff_id", allow_null=True)
+    payload = serializers.DictField(help_text="Details of the event; keys depend on `kind`.")
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "kind", "created_at", "actor", "department", "handoff", "payload"]
+        read_only_fields = fields
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+
+    class Meta:
+        model = Membership
+        fields = ["username", "role"]
+        read_only_fields = fields
+
+
+class CalendarSummarySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    time_zone = serializers.CharField()
+    always_open = serializers.BooleanField()
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    parent = serializers.CharField(source="parent.code", allow_null=True)
+    calendar = CalendarSummarySerializer()
+    members = MemberSerializer(source="memberships", many=True)
+
+    class Meta:
+        model = Department
+        fields = ["code", "name", "name_en", "parent", "calendar", "team_email", "is_active", "members"]
+        read_only_fields = fields
+
+
+class TargetSerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    response_minutes = serializers.IntegerField()
+    resolution_minutes = serializers.IntegerField()
+
+
+class StageSerializer(serializers.ModelSerializer):
+    department = serializers.CharField(source="department.code")
+    targets = TargetSerializer(many=True)
+
+    class Meta:
+        model = Stage
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "department",
+            "order",
+            "is_initial",
+            "is_final",
+            "can_resolve",
+            "targets",
+        ]
+        read_only_fields = fields
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    from_stage = serializers.CharField(source="from_stage.code")
+    to_stage = serializers.CharField(source="to_stage.code")
+
+    class Meta:
+        model = Transition
+        fields = ["from_stage", "to_stage", "is_return", "name"]
+        read_only_fields = fields
+
+
+class EndToEndTargetSerializer(serializers.Serializer):
+    urgent = serializers.IntegerField(source="e2e_hours_urgent")
+    high = serializers.IntegerField(source="e2e_hours_high")
+    normal = serializers.IntegerField(source="e2e_hours_normal")
+    low = serializers.IntegerField(source="e2e_hours_low")
+
+
+class ProcessSerializer(serializers.ModelSerializer):
+    e2e_hours = EndToEndTargetSerializer(source="*", help_text="End-to-end targets in business hours.")
+    compensation_approver = serializers.CharField(source="compensation_approver.code", allow_null=True)
+    second_extension_approver = serializers.CharField(
+        source="second_extension_approver.code", allow_null=True
+    )
+    stages = StageSerializer(many=True)
+    transitions = TransitionSerializer(many=True)
+
+    class Meta:
+        model = ServiceProcess
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "category",
+            "reference_prefix",
+            "is_active",
+            "e2e_hours",
+            "regulatory_days",
+            "first_extension_days",
+            "second_extension_days",
+            "second_extension_approver",
+            "compensation_threshold",
+            "compensation_approver",
+            "reopen_window_days",
+            "stages",
+            "transitions",
+        ]
+        read_only_fields = fields
+
+
+# ==================================================================================================
+# Input: one per state change
+# ==================================================================================================
+class CaseOpenInputSerializer(serializers.Serializer):
+    process = serializers.CharField(max_length=50, help_text="Process code, e.g. `COMPLAINT`.")
+    title = serializers.CharField(max_length=300)
+    channel = serializers.ChoiceField(choices=Case.Channel.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    description = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, default="")
+    customer_id = serializers.CharField(max_length=64, allow_blank=True, default="")
+    customer_name = serializers.CharField(max_length=200, allow_blank=True, default="")
+    customer_phone = serializers.CharField(max_length=32, allow_blank=True, default="")
+    source = serializers.CharField(
+        max_length=50, allow_blank=True, default="", help_text="The calling system, e.g. `crm`."
+    )
+    external_id = serializers.CharField(
+        max_length=100,
+        allow_blank=True,
+        default="",
+        help_text="The case's id in the calling system: the same `source` + `external_id` opens one case.",
+    )
+    note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="")
+
+    def validate_process(self, code: str) -> ServiceProcess:
+        process = ServiceProcess.objects.filter(code=code).first()
+        if process is None:
+            raise serializers.ValidationError(f"Unknown process {code!r}.", code="unknown_process")
+        return process
+
+
+class ForwardInputSerializer(serializers.Serializer):
+    to_stage = serializers.CharField(max_length=50, help_text="Code of the next stage of the process.")
+    note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="")
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    resolution = serializers.CharField(max_length=TEXT_MAX)
+    recovery_measure = serializers.ChoiceField(choices=Case.Recovery.choices)
+    compensation_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        allow_null=True,
+        default=None,
+        help_text="Required with `compensation`; above the process's threshold it needs approval.",
+    )
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=NOTE_MAX)
+
+
+class ReopenInputSerializer(ReasonInputSerializer):
+    pass
+
+
+class CancelInputSerializer(ReasonInputSerializer):
+    pass
+
+
+class ExtendDeadlineInputSerializer(ReasonInputSerializer):
+    pass
+
+
+class ReturnInputSerializer(ReasonInputSerializer):
+    pass
+
+
+class CommentInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=TEXT_MAX)
+
+
+class CompensationDecisionInputSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(
+        max_length=NOTE_MAX, allow_blank=True, default="", help_text="Required when rejecting."
+    )
+
+
+class PauseInputSerializer(serializers.Serializer):
+    cause = serializers.ChoiceField(choices=PauseSegment.Cause.choices)
+    note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="")

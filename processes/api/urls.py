@@ -1,0 +1,83 @@
+"""/api/v1/: the endpoints of SPEC §5 that the engine supports (feedback, evaluations, reviews,
+actions and analytics come with their apps)."""
+
+from django.urls import path, register_converter
+
+from processes.api import actions, views
+
+
+class CaseReferenceConverter:
+    """PREFIX-YYYYMM-NNNNNN; anything else never reaches a view (404 from the resolver)."""
+
+    regex = r"[A-Za-z0-9_]{1,6}-[0-9]{6}-[0-9]{6,9}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class IdConverter:
+    """A primary key that fits a 64-bit column, so a huge number is a 404 and never an overflow."""
+
+    regex = r"[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+class CodeConverter:
+    """A department or process code (slug)."""
+
+    regex = r"[-A-Za-z0-9_]{1,50}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(CaseReferenceConverter, "case_ref")
+register_converter(IdConverter, "api_id")
+register_converter(CodeConverter, "api_code")
+
+app_name = "api"
+
+urlpatterns = [
+    path("departments/", views.DepartmentListView.as_view(), name="department-list"),
+    path("departments/<api_code:code>/", views.DepartmentDetailView.as_view(), name="department-detail"),
+    path("processes/", views.ProcessListView.as_view(), name="process-list"),
+    path("processes/<api_code:code>/", views.ProcessDetailView.as_view(), name="process-detail"),
+    path("cases/", views.CaseListView.as_view(), name="case-list"),
+    path("cases/changes/", views.CaseChangesView.as_view(), name="case-changes"),
+    path("cases/<case_ref:reference>/", views.CaseDetailView.as_view(), name="case-detail"),
+    path("cases/<case_ref:reference>/events/", views.CaseEventListView.as_view(), name="case-events"),
+    path("cases/<case_ref:reference>/forward/", actions.CaseForwardView.as_view(), name="case-forward"),
+    path("cases/<case_ref:reference>/resolve/", actions.CaseResolveView.as_view(), name="case-resolve"),
+    path("cases/<case_ref:reference>/close/", actions.CaseCloseView.as_view(), name="case-close"),
+    path("cases/<case_ref:reference>/reopen/", actions.CaseReopenView.as_view(), name="case-reopen"),
+    path("cases/<case_ref:reference>/cancel/", actions.CaseCancelView.as_view(), name="case-cancel"),
+    path("cases/<case_ref:reference>/comments/", actions.CaseCommentView.as_view(), name="case-comments"),
+    path(
+        "cases/<case_ref:reference>/extend-deadline/",
+        actions.CaseExtendDeadlineView.as_view(),
+        name="case-extend-deadline",
+    ),
+    path(
+        "cases/<case_ref:reference>/compensation-decision/",
+        actions.CaseCompensationDecisionView.as_view(),
+        name="case-compensation-decision",
+    ),
+    path("handoffs/", views.HandoffListView.as_view(), name="handoff-list"),
+    path("handoffs/<api_id:handoff_id>/", views.HandoffDetailView.as_view(), name="handoff-detail"),
+    path("handoffs/<api_id:handoff_id>/accept/", actions.HandoffAcceptView.as_view(), name="handoff-accept"),
+    path("handoffs/<api_id:handoff_id>/return/", actions.HandoffReturnView.as_view(), name="handoff-return"),
+    path("handoffs/<api_id:handoff_id>/claim/", actions.HandoffClaimView.as_view(), name="handoff-claim"),
+    path("handoffs/<api_id:handoff_id>/pause/", actions.HandoffPauseView.as_view(), name="handoff-pause"),
+    path("handoffs/<api_id:handoff_id>/resume/", actions.HandoffResumeView.as_view(), name="handoff-resume"),
+]
