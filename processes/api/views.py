@@ -16,7 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from departments.audit import audit_record
 from departments.errors import StateConflict
+from departments.models import AuditEntry
 from processes import services
 from processes.api import filters, selectors
 from processes.api import serializers as s
@@ -31,8 +33,21 @@ def validated_input(serializer_class: type[serializers.Serializer], request: Req
     return dict(serializer.validated_data)
 
 
+def audit_pii(request: Request, cases: list[Case], context: dict[str, Any], object_type: str) -> None:
+    """Every answer that carries customer data unmasked is recorded for the auditors."""
+    if context.get("see_pii") and cases:
+        audit_record(
+            kind=AuditEntry.Kind.PII_VIEW,
+            request=request,
+            object_type=object_type,
+            object_id=cases[0].reference if len(cases) == 1 else "",
+            detail={"references": [case.reference for case in cases], "via": "api"},
+        )
+
+
 def case_response(request: Request, case: Case, *, status_code: int = status.HTTP_200_OK) -> Response:
     context = selectors.page_context(user=request.user, handoffs=selectors.open_handoffs_of([case]))
+    audit_pii(request, [case], context, "case")
     return Response(s.CaseDetailSerializer(case, context=context).data, status=status_code)
 
 
@@ -73,7 +88,9 @@ class PageListView(generics.ListAPIView):
 
 class CasePageMixin:
     def page_attrs(self, page: list) -> dict[str, Any]:
-        return selectors.page_context(user=self.request.user, handoffs=selectors.open_handoffs_of(page))
+        context = selectors.page_context(user=self.request.user, handoffs=selectors.open_handoffs_of(page))
+        audit_pii(self.request, page, context, "case_list")
+        return context
 
 
 class HandoffPageMixin:

@@ -103,3 +103,16 @@ def test_the_database_refuses_to_rewrite_the_audit_log(client, demo_org, sql):
     ):
         cursor.execute(sql, [entry.pk])
     assert AuditEntry.objects.filter(pk=entry.pk, username="auditor").exists()
+
+
+def test_the_api_records_unmasked_reads_too(client, case):
+    client.force_login(_user("quality_officer"))
+    assert client.get(f"/api/v1/cases/{case.reference}/").json()["customer"]["name"] == "张小三"
+    client.get("/api/v1/cases/")
+    one, page = AuditEntry.objects.filter(kind="pii_view").order_by("pk")
+    assert (one.object_type, one.object_id, one.detail["via"]) == ("case", case.reference, "api")
+    assert page.object_type == "case_list" and case.reference in page.detail["references"]
+
+    client.force_login(_user("call_center_agent"))
+    client.get(f"/api/v1/cases/{case.reference}/")
+    assert AuditEntry.objects.filter(kind="pii_view").count() == 2
