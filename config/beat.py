@@ -37,6 +37,24 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "expires": 3000,
         "description": "Closes resolved cases after BATON_AUTO_CLOSE_DAYS without a reopen.",
     },
+    "compute-evaluations": {
+        "task": "evaluations.tasks.compute_recent_evaluations",
+        "crontab": {"minute": "5", "hour": "*/2"},
+        "expires": 3600,
+        "description": "Recomputes the current and previous weekly, monthly and quarterly evaluations.",
+    },
+    "review-cycles": {
+        "task": "evaluations.tasks.run_due_review_cycles",
+        "every": 300,
+        "expires": 290,
+        "description": "Runs due improvement-review cycles (once per period; catches up after downtime).",
+    },
+    "action-reminders": {
+        "task": "evaluations.tasks.remind_improvement_actions",
+        "crontab": {"minute": "30", "hour": "8"},
+        "expires": 6 * 3600,
+        "description": "Reminds owners of improvement actions due soon or overdue (once per action a day).",
+    },
 }
 
 

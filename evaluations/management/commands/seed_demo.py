@@ -2,6 +2,8 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from departments.demo import seed_organisation
+from evaluations.demo import seed_evaluations
+from evaluations.demo_reviews import seed_reviews
 from processes.demo import seed_processes
 from processes.demo_history import seed_history
 
@@ -10,7 +12,10 @@ class Command(BaseCommand):
     def _progress(self, **kwargs):
         return tqdm(file=self.stderr._out, mininterval=1, **kwargs)
 
-    help = "Build the demo bank (departments, calendars, users, processes, history). Idempotent."
+    help = (
+        "Build the demo bank (departments, calendars, users, processes, history, feedback, inspections, "
+        "evaluations, improvement reviews). Idempotent."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -23,4 +28,6 @@ class Command(BaseCommand):
         seed_processes(stdout=self.stdout)
         added = seed_history(cases=options["cases"], progress=self._progress)
         self.stdout.write(f"  cases: {added} added")
+        seed_evaluations(progress=self._progress, stdout=self.stdout)
+        seed_reviews(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -1,0 +1,404 @@
+"""The review e-mails and the action reminders, through the transactional outbox.
+
+Each recipient gets one e-mail per review, ever (`review:<review id>:<user id or address>`, unique in
+the outbox), rendered in their language (translation.override) from the review's findings: a
+department lead their departments' scorecards, findings and open actions; the quality office (and the
+cycle's extra addresses) every department in one table and the handoff-flow hot spots. HTML with a
+plain-text part, links into the admin (settings.SITE_URL), customer data masked (the findings hold
+nothing else). Rows are written in the caller's transaction; `notifications.muted()` silences them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from departments.models import Membership
+from evaluations.models import Kpi, Level
+from evaluations.review_findings import findings_in_scope
+from evaluations.review_models import ImprovementAction, ImprovementReview
+from processes import notifications
+from processes.models import Notification
+from processes.notifications import Recipient
+
+Kind = Notification.Kind
+OPEN_ACTIONS_SHOWN = 30
+UNIT_SUFFIX = {Kpi.Unit.PERCENT: "%"}
+
+
+# -- links ------------------------------------------------------------------------------------------
+def review_url(review_id: int) -> str:
+    return settings.SITE_URL + reverse("admin:evaluations_improvementreview_change", args=[review_id])
+
+
+def action_url(action_id: int) -> str:
+    return settings.SITE_URL + reverse("admin:evaluations_improvementaction_change", args=[action_id])
+
+
+def my_actions_url() -> str:
+    return settings.SITE_URL + reverse("admin:evaluations_improvementaction_changelist") + "?mine=1"
+
+
+# -- formatting (in the active language) -----------------------------------------------------------
+def _english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+def department_name(findings: dict[str, Any], code: str | None) -> str:
+    if code is None:
+        return _("intake")
+    names = findings.get("names", {}).get(code) or {}
+    return (names.get("name_en") if _english() else None) or names.get("name") or code
+
+
+def kpi_name(findings: dict[str, Any], code: str) -> str:
+    names = findings.get("kpis", {}).get(code) or {}
+    name = (names.get("name_en") if _english() else None) or names.get("name")
+    if name:
+        return name
+    return str(Kpi.Code(code).label) if code in Kpi.Code.values else code
+
+
+def number(value: str | Decimal | None, unit: str = "") -> str:
+    """A KPI value for people: `92.5%`, `35 min`, `4.25`; an em dash for no data."""
+    if value is None or value == "":
+        return "—"
+    text = f"{Decimal(str(value)):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if unit == Kpi.Unit.PERCENT:
+        return f"{text}%"
+    if unit == Kpi.Unit.MINUTES:
+        return _("%(value)s min") % {"value": text}
+    return text
+
+
+def signed(value: str | None, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    shown = number(value, unit)
+    return shown if shown.startswith("-") else f"+{shown}"
+
+
+def _trend(trend: str | None) -> dict[str, str]:
+    labels = {"better": _("better"), "worse": _("worse"), "same": _("unchanged")}
+    arrows = {"better": "▲", "worse": "▼", "same": "="}
+    return {
+        "label": labels.get(trend or "", "—"),
+        "arrow": arrows.get(trend or "", ""),
+        "class": trend or "none",
+    }
+
+
+def _met(met: bool | None) -> str:
+    return {True: _("met"), False: _("not met")}.get(met, "—")
+
+
+def _status(status: str) -> str:
+    return (
+        str(ImprovementAction.Status(status).label) if status in ImprovementAction.Status.values else status
+    )
+
+
+def _verdict(verdict: str) -> str:
+    return _("effective") if verdict == "effective" else _("not effective")
+
+
+# -- the review e-mail -------------------------------------------------------------------------------
+def review_context(review: ImprovementReview, findings: dict[str, Any], audience: str) -> dict[str, Any]:
+    """Everything both templates show, formatted in the active language."""
+    f = findings
+    unit = {code: k.get("unit", "") for code, k in f.get("kpis", {}).items()}
+    scorecards = [
+        {
+            "department": card["department"],
+            "name": department_name(f, card["department"]),
+            "overall": number(card["overall_score"]),
+            "grade": card["grade"] or "—",
+            "previous": number(card["previous_overall_score"]),
+            "trend": _trend(card["trend"]),
+            "missed": card["missed"],
+            "rows": [
+                {
+                    "kpi": kpi_name(f, r["kpi"]),
+                    "value": number(r["value"], r["unit"]),
+                    "target": number(r["target"], r["unit"]),
+                    "previous": number(r["previous"], r["unit"]),
+                    "change": signed(r["change"], r["unit"]),
+                    "trend": _trend(r["trend"]),
+                    "met": r["met"],
+                    "met_label": _met(r["met"]),
+                    "sample_size": r["sample_size"],
+                }
+                for r in card["kpis"]
+            ],
+        }
+        for card in f.get("scorecards", [])
+    ]
+    breaches = {b["department"]: b for b in f.get("breaches", [])}
+    for card in scorecards:
+        b = breaches.get(card["department"], {})
+        card["breaches"] = b.get("response_breached", 0) + b.get("resolution_breached", 0)
+        card["escalated"] = b.get("escalated", 0)
+
+    def flow(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "from": department_name(f, r["from"]),
+                "to": department_name(f, r["to"]),
+                "count": r["count"],
+                "returned": r["returned"],
+                "bounce_rate": number(r["bounce_rate"], Kpi.Unit.PERCENT),
+                "median": number(r["median_minutes_to_accept"], Kpi.Unit.MINUTES),
+            }
+            for r in rows
+        ]
+
+    def action(r: dict[str, Any]) -> dict[str, Any]:
+        kpi_unit = unit.get(r["kpi"], "")
+        return {
+            "title": r["title"],
+            "department": department_name(f, r["department"]),
+            "owner": r["owner_name"],
+            "kpi": kpi_name(f, r["kpi"]) if r["kpi"] else "—",
+            "baseline": number(r["baseline"], kpi_unit),
+            "goal": number(r["goal"], kpi_unit),
+            "value": number(r.get("value") or r.get("latest"), kpi_unit),
+            "due": r["due_date"],
+            "status": _status(r["status"]),
+            "overdue": r["overdue"],
+            "days_overdue": r["days_overdue"],
+            "verdict": r.get("verdict", ""),
+            "verdict_label": _verdict(r["verdict"]) if r.get("verdict") else "",
+            "url": action_url(r["id"]),
+        }
+
+    open_actions = f.get("open_actions", [])
+    inspections = f.get("inspections") or {}
+    levels = dict(Level.choices)
+    period = f.get("period", {})
+    return {
+        "audience": audience,
+        "cycle": review.cycle.name,
+        "period_label": period.get("label", review.period.label),
+        "period_start": period.get("start"),
+        "period_end": period.get("end"),
+        "previous_label": f.get("previous_period", {}).get("label", ""),
+        "scorecards": scorecards,
+        "below_target": [
+            {
+                "department": department_name(f, r["department"]),
+                "kpi": kpi_name(f, r["kpi"]),
+                "value": number(r["value"], r["unit"]),
+                "target": number(r["target"], r["unit"]),
+                "gap": signed(r["gap"], r["unit"]),
+            }
+            for r in f.get("below_target", [])
+        ],
+        "changes": [
+            {
+                "department": department_name(f, r["department"]),
+                "kpi": kpi_name(f, r["kpi"]),
+                "previous": number(r["previous"], r["unit"]),
+                "value": number(r["value"], r["unit"]),
+                "change": signed(r["change"], r["unit"]),
+                "trend": _trend(r["trend"]),
+            }
+            for r in f.get("biggest_changes", [])[:10]
+        ],
+        "flow_bounce": flow((f.get("flow") or {}).get("by_bounce_rate", [])),
+        "flow_slow": flow((f.get("flow") or {}).get("by_time_to_accept", [])),
+        "breaches": [
+            {
+                "department": department_name(f, r["department"]),
+                "response": r["response_breached"],
+                "resolution": r["resolution_breached"],
+                "escalated": r["escalated"],
+            }
+            for r in f.get("breaches", [])
+        ],
+        "checked": [action(r) for r in f.get("checked_actions", [])],
+        "awaiting": [action(r) for r in f.get("awaiting_check", [])],
+        "open_actions": [action(r) for r in open_actions[:OPEN_ACTIONS_SHOWN]],
+        "more_actions": max(0, len(open_actions) - OPEN_ACTIONS_SHOWN),
+        "overdue_count": len(f.get("overdue_actions", [])),
+        "inspections": {
+            "sampled": inspections.get("sampled", 0),
+            "cases": [
+                {
+                    **c,
+                    "department": department_name(f, c["department"]),
+                    "level": levels.get(c["level"], c["level"]),
+                }
+                for c in inspections.get("cases", [])[:20]
+            ],
+        },
+        "review_url": review_url(review.pk),
+        "actions_url": my_actions_url(),
+    }
+
+
+def render_review(
+    review: ImprovementReview, recipient: Recipient, codes: set[str] | None
+) -> tuple[str, str, str]:
+    """(subject, text, html) for one recipient: `codes` None is the quality office's overview."""
+    with translation.override(recipient.language):
+        findings = findings_in_scope(review.findings, codes)
+        audience = "office" if codes is None else "lead"
+        context = review_context(review, findings, audience)
+        if audience == "office":
+            who = _("all departments")
+        else:
+            who = (
+                "、".join(c["name"] for c in context["scorecards"])
+                if not _english()
+                else ", ".join(c["name"] for c in context["scorecards"])
+            )
+        headline = _("Improvement review %(period)s: %(departments)s") % {
+            "period": context["period_label"],
+            "departments": who,
+        }
+        # render_to_string has no request, hence no i18n context processor: give the language.
+        context.update(LANGUAGE_CODE=recipient.language, headline=headline)
+        subject = f"[{review.cycle.name}] {headline}"
+        return (
+            subject,
+            render_to_string("evaluations/email/review.txt", context),
+            render_to_string("evaluations/email/review.html", context),
+        )
+
+
+def review_recipients(review: ImprovementReview) -> list[tuple[Recipient, set[str] | None]]:
+    """Who gets the review e-mail and which departments it covers for them (None: all, the overview).
+    One entry per address: the quality office's overview wins over a lead's own scorecard."""
+    cycle = review.cycle
+    department_codes = dict(review.departments.values_list("pk", "code"))
+    chosen: dict[str, tuple[Recipient, set[str] | None]] = {}
+    if cycle.notify_quality_office:
+        for r in notifications.quality_office_recipients(Kind.REVIEW):
+            chosen.setdefault(r.email.lower(), (r, None))
+    for address in cycle.extra_recipients.split():
+        chosen.setdefault(address.lower(), (Recipient(None, address, settings.LANGUAGE_CODE), None))
+    if cycle.notify_leads:
+        leads = notifications.department_recipients(department_codes, [Membership.Role.LEAD], Kind.REVIEW)
+        for department_id, people in sorted(leads.items()):
+            for r in people:
+                _first, codes = chosen.setdefault(r.email.lower(), (r, set()))
+                if codes is not None:
+                    codes.add(department_codes[department_id])
+    return sorted(chosen.values(), key=lambda item: item[0].email.lower())
+
+
+def queue_review_emails(review: ImprovementReview) -> int:
+    rows = []
+    for recipient, codes in review_recipients(review):
+        subject, text, html = render_review(review, recipient, codes)
+        rows.append(
+            Notification(
+                kind=Kind.REVIEW,
+                user_id=recipient.user_id,
+                recipient=recipient.email,
+                language=recipient.language,
+                subject=subject[:300],
+                body_text=text,
+                body_html=html,
+                dedup_key=f"review:{review.pk}:{recipient.user_id or recipient.email.lower()}"[:200],
+            )
+        )
+    notifications.enqueue(rows)
+    return len(rows)
+
+
+# -- the action reminders ----------------------------------------------------------------------------
+def render_action_reminder(
+    action: ImprovementAction, recipient: Recipient, today: date, catalogue: dict[str, Kpi] | None = None
+) -> tuple[str, str, str]:
+    if catalogue is None:
+        catalogue = {k.code: k for k in Kpi.objects.filter(code=action.kpi_code)}
+    with translation.override(recipient.language):
+        overdue = action.is_overdue(today)
+        days = (today - action.due_date).days if overdue else (action.due_date - today).days
+        if overdue:
+            headline = ngettext(
+                "Improvement action overdue by %(days)d day: %(title)s",
+                "Improvement action overdue by %(days)d days: %(title)s",
+                days,
+            ) % {"days": days, "title": action.title}
+        else:
+            headline = _("Improvement action due on %(date)s: %(title)s") % {
+                "date": action.due_date.isoformat(),
+                "title": action.title,
+            }
+        department = action.department
+        row = catalogue.get(action.kpi_code)
+        kpi = ""
+        if row is not None:
+            kpi = (row.name_en if _english() and row.name_en else row.name) or action.kpi_code
+        unit = row.unit if row is not None else ""
+        context = {
+            "LANGUAGE_CODE": recipient.language,
+            "headline": headline,
+            "action": action,
+            "overdue": overdue,
+            "department": (department.name_en if _english() and department.name_en else department.name),
+            "review": f"{action.review.cycle.name} {action.review.period.label}",
+            "status": _status(action.status),
+            "kpi": kpi,
+            "baseline": number(action.baseline, unit),
+            "goal": number(action.goal, unit),
+            "url": action_url(action.pk),
+            "actions_url": my_actions_url(),
+        }
+        return (
+            f"[Baton] {headline}",
+            render_to_string("evaluations/email/action_reminder.txt", context),
+            render_to_string("evaluations/email/action_reminder.html", context),
+        )
+
+
+def queue_action_reminders(actions: Iterable[ImprovementAction], *, today: date) -> int:
+    """One reminder per action, recipient and day: the owner, and for an overdue action the leads of
+    its department too. Recipients of the whole batch are resolved in two queries."""
+    actions = list(actions)
+    owners = notifications.user_recipients({a.owner_id for a in actions}, Kind.ACTION_REMINDER)
+    overdue_departments = {a.department_id for a in actions if a.is_overdue(today)}
+    leads = notifications.department_recipients(
+        overdue_departments, [Membership.Role.LEAD], Kind.ACTION_REMINDER
+    )
+    catalogue = {k.code: k for k in Kpi.objects.all()}
+    rows = []
+    for action in actions:
+        people = [owners[action.owner_id]] if action.owner_id in owners else []
+        if action.is_overdue(today):
+            people += leads.get(action.department_id, [])
+        seen: set[str] = set()
+        for recipient in people:
+            if recipient.email.lower() in seen:
+                continue
+            seen.add(recipient.email.lower())
+            subject, text, html = render_action_reminder(action, recipient, today, catalogue)
+            rows.append(
+                Notification(
+                    kind=Kind.ACTION_REMINDER,
+                    user_id=recipient.user_id,
+                    recipient=recipient.email,
+                    language=recipient.language,
+                    subject=subject[:300],
+                    body_text=text,
+                    body_html=html,
+                    dedup_key=(
+                        f"action-reminder:{action.pk}:{today.isoformat()}:{recipient.user_id or recipient.email.lower()}"
+                    )[:200],
+                )
+            )
+    notifications.enqueue(rows)
+    return len(rows)
