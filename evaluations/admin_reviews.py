@@ -476,6 +476,8 @@ class ImprovementActionAdmin(admin.ModelAdmin):
             )
         except (ImprovementAction.DoesNotExist, ValueError) as exc:
             raise Http404(gettext("No such action.")) from exc
+        if not self.has_view_permission(request, action):
+            raise PermissionDenied
         user = request.user
         can_edit = action.status not in reviews.VERDICTS and policy.can_progress_action(user, action)
         edit_form = ActionEditForm(action=action) if can_edit else None

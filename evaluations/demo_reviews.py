@@ -26,8 +26,8 @@ CYCLE_NAME = "月度服务质量改进评审"
 MONTHS = 3
 Status = ImprovementAction.Status
 Kind = ImprovementAction.Kind
-# KPIs whose value for a closed month does not depend on when it is computed.
-STABLE_KPIS = ("bounce_rate", "reopen_rate", "csat_avg", "nps")
+# The KPIs an action may target (volume measures load, not quality).
+KPIS = tuple(code for code in Kpi.Code.values if code != Kpi.Code.VOLUME)
 MINUTES = (
     "出席: 各部门负责人、服务质量管理部。\n"
     "1. 通报本期考核结果与未达标指标。\n"
@@ -65,7 +65,7 @@ def _values(period: Period) -> dict[tuple[str, str], tuple[Decimal, str]]:
     rows = EvaluationScore.objects.filter(
         evaluation__kind=period.kind,
         evaluation__period_start=period.start,
-        kpi_code__in=STABLE_KPIS,
+        kpi_code__in=KPIS,
         value__isnull=False,
     ).values_list("evaluation__department__code", "kpi_code", "value", "direction")
     return {(code, kpi): (value, direction) for code, kpi, value, direction in rows}
@@ -74,8 +74,9 @@ def _values(period: Period) -> dict[tuple[str, str], tuple[Decimal, str]]:
 CEILING = {
     "csat_avg": Decimal(5),
     "nps": Decimal(100),
-    "bounce_rate": Decimal(100),
-    "reopen_rate": Decimal(100),
+    "qa_score": Decimal(100),
+    "response_sla_rate": Decimal(100),
+    "resolution_sla_rate": Decimal(100),
 }
 
 
@@ -89,7 +90,8 @@ def _better(kpi: str, value: Decimal, direction: str) -> Decimal:
 
 def _checked_pairs(before: Period, after: Period, at_after: datetime):
     """(department, KPI, baseline, goal) for one action that will prove effective at the review of
-    `after` and one that will not, from the data of both months."""
+    `after` and one that will not, from the data of both months. `after` is computed at the moment
+    its review will run, so that the review finds exactly these values."""
     services.evaluation_compute_period(kind=after.kind, start=after.start, now=at_after)
     old, new = _values(before), _values(after)
     effective = not_effective = None

@@ -16,7 +16,9 @@ from evaluations.review_models import ImprovementAction, ImprovementReview, Revi
 # The services speak English to logs and the API; staff read these, by stable error code.
 ERROR_MESSAGES = {
     "cycle_without_departments": _("Choose the departments to review, or review all departments."),
-    "invalid_run_day": _("The day must lie within the next period (1–7 weekly, 1–28 monthly, 1–90 quarterly)."),
+    "invalid_run_day": _(
+        "The day must lie within the next period (1–7 weekly, 1–28 monthly, 1–90 quarterly)."
+    ),
     "invalid_run_time": _("A time of day, e.g. 08:00."),
     "unknown_period": _("Choose weekly, monthly or quarterly."),
     "name_required": _("A name is required."),
@@ -37,7 +39,9 @@ ERROR_MESSAGES = {
     "goal_required": _("Give the KPI value the action should reach."),
     "goal_without_kpi": _("A goal needs a KPI to be measured by."),
     "goal_not_an_improvement": _("The goal is no improvement on the baseline."),
-    "cannot_create_action": _("Only the department's lead or the quality office decides its improvement actions."),
+    "cannot_create_action": _(
+        "Only the department's lead or the quality office decides its improvement actions."
+    ),
     "cannot_change_action": _("Only the owner, the department's lead or the quality office moves an action."),
     "cannot_verify_action": _("Only the quality office judges whether an action worked."),
     "action_step_skipped": _("An action goes step by step: open → in progress → done → checked."),

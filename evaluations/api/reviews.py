@@ -168,7 +168,9 @@ def _active_user(username: str):
 class ActionCreateInputSerializer(serializers.Serializer):
     review = serializers.IntegerField(help_text="The review that decides the action.")
     department = serializers.CharField(max_length=50, help_text="Department code.")
-    owner = serializers.CharField(max_length=150, help_text="Username of the owner (works in the department).")
+    owner = serializers.CharField(
+        max_length=150, help_text="Username of the owner (works in the department)."
+    )
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=ImprovementAction.Kind.choices)

@@ -184,3 +184,34 @@ def test_the_owner_moves_an_action_on_its_page_and_finds_it_under_my_actions(wor
     listing = owner.get(mine.url).content.decode()
     assert "Checklist before returning" in listing
     assert "Checklist before returning" not in client(world.front_agent).get(mine.url).content.decode()
+
+
+def test_the_changelists_cost_the_same_number_of_queries_for_one_row_or_many(world, review):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def plan(title: str) -> None:
+        reviews.action_create(
+            review=review,
+            department=world.back,
+            owner=world.back_agent,
+            title=title,
+            kind=ImprovementAction.Kind.TRAINING,
+            due_date=date(2026, 12, 20),
+            actor=world.back_lead,
+        )
+
+    officer = client(world.officer)
+    urls = ("/admin/evaluations/improvementaction/", "/admin/evaluations/improvementreview/")
+    plan("first")
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert officer.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    one = {url: queries(url) for url in urls}
+    for i in range(3):
+        plan(f"more {i}")
+    reviews.review_cycle_run(cycle=review.cycle, period_start=date(2026, 10, 1), at=sh(2026, 12, 1, 9))
+    assert {url: queries(url) for url in urls} == one
