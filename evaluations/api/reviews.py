@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Prefetch
@@ -47,6 +48,17 @@ def _scope_codes(user) -> set[str] | None:
 
 
 # == output =========================================================================================
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number the database can hold, else a 400 naming the parameter."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class ReviewSerializer(serializers.ModelSerializer):
     cycle = serializers.IntegerField(source="cycle_id")
     cycle_name = serializers.CharField(source="cycle.name")
@@ -241,7 +253,7 @@ class ActionPatchInputSerializer(serializers.Serializer):
 
 # == filters ========================================================================================
 class ReviewFilter(django_filters.FilterSet):
-    cycle = django_filters.NumberFilter(field_name="cycle_id")
+    cycle = IdFilter(field_name="cycle_id")
     period = django_filters.ChoiceFilter(field_name="kind", choices=PeriodKind.choices)
     period_start = django_filters.DateFilter()
     status = django_filters.ChoiceFilter(choices=ImprovementReview.Status.choices)
@@ -263,7 +275,7 @@ class ActionFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=ImprovementAction.Kind.choices)
     department = django_filters.CharFilter(field_name="department__code", max_length=50)
     owner = django_filters.CharFilter(method="filter_owner", max_length=150, help_text="Username, or `me`.")
-    review = django_filters.NumberFilter(field_name="review_id")
+    review = IdFilter(field_name="review_id")
     kpi = django_filters.ChoiceFilter(field_name="kpi_code", choices=Kpi.Code.choices)
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", help_text="Still to be done and past due."
