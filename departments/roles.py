@@ -52,9 +52,12 @@ def ensure_role_groups() -> dict[str, Group]:
     groups[STAFF].permissions.set(domain.filter(codename__in=STAFF_CODENAMES))
     # The quality office administers the whole domain (and the schedules of periodic work), sees and
     # acts for every department; it is the only role that sees customers' PII unmasked.
+    # auth.view_user: to pick people when administering memberships (the admin's user autocomplete).
     groups[QUALITY_OFFICE].permissions.set(
         Permission.objects.filter(
-            Q(content_type__app_label__in=DOMAIN_APPS) | Q(content_type__app_label="django_celery_beat")
+            Q(content_type__app_label__in=DOMAIN_APPS)
+            | Q(content_type__app_label="django_celery_beat")
+            | Q(content_type__app_label="auth", codename="view_user")
         )
     )
     # Auditors read everything and change nothing.
