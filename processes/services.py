@@ -205,6 +205,23 @@ def _finish(handoff: Handoff, *, status: str, actor: User | None, at: datetime, 
     handoff.save(update_fields=fields)
 
 
+def _complete(
+    case: Case, handoff: Handoff, *, actor: User | None, at: datetime, cache: ScheduleCache
+) -> None:
+    """Complete the open handoff and write its event, with the business time it took."""
+    _finish(handoff, status=Handoff.Status.COMPLETED, actor=actor, at=at, cache=cache)
+    _event(
+        case,
+        Kind.HANDOFF_COMPLETED,
+        at=at,
+        actor=actor,
+        department_id=handoff.to_department_id,
+        handoff=handoff,
+        business_seconds=handoff.seconds_to_complete,
+        within_target=handoff.seconds_to_complete <= handoff.resolution_target_seconds,
+    )
+
+
 def _mark_accepted(
     handoff: Handoff, case: Case, *, actor: User | None, at: datetime, cache: ScheduleCache
 ) -> None:
@@ -475,17 +492,7 @@ def case_forward(
             "to_stage", f"There is no route from {handoff.to_stage.code} to {target.code}.", "no_such_route"
         )
     cache = ScheduleCache()
-    _finish(handoff, status=Handoff.Status.COMPLETED, actor=actor, at=at, cache=cache)
-    _event(
-        case,
-        Kind.HANDOFF_COMPLETED,
-        at=at,
-        actor=actor,
-        department_id=handoff.to_department_id,
-        handoff=handoff,
-        business_seconds=handoff.seconds_to_complete,
-        within_target=handoff.seconds_to_complete <= handoff.resolution_target_seconds,
-    )
+    _complete(case, handoff, actor=actor, at=at, cache=cache)
     return _request_handoff(
         case,
         to_department=target.department,
@@ -694,17 +701,7 @@ def case_resolve(
             f"Stage {handoff.to_stage.code} cannot resolve cases.", code="stage_cannot_resolve"
         )
     cache = ScheduleCache()
-    _finish(handoff, status=Handoff.Status.COMPLETED, actor=actor, at=at, cache=cache)
-    _event(
-        case,
-        Kind.HANDOFF_COMPLETED,
-        at=at,
-        actor=actor,
-        department_id=handoff.to_department_id,
-        handoff=handoff,
-        business_seconds=handoff.seconds_to_complete,
-        within_target=handoff.seconds_to_complete <= handoff.resolution_target_seconds,
-    )
+    _complete(case, handoff, actor=actor, at=at, cache=cache)
     case.resolution = resolution.strip()
     case.recovery_measure = recovery_measure
     case.compensation_amount = amount
@@ -768,17 +765,7 @@ def compensation_decide(
     cache = ScheduleCache()
     if handoff.status == Handoff.Status.PENDING:
         _mark_accepted(handoff, case, actor=actor, at=at, cache=cache)
-    _finish(handoff, status=Handoff.Status.COMPLETED, actor=actor, at=at, cache=cache)
-    _event(
-        case,
-        Kind.HANDOFF_COMPLETED,
-        at=at,
-        actor=actor,
-        department_id=handoff.to_department_id,
-        handoff=handoff,
-        business_seconds=handoff.seconds_to_complete,
-        within_target=handoff.seconds_to_complete <= handoff.resolution_target_seconds,
-    )
+    _complete(case, handoff, actor=actor, at=at, cache=cache)
     if approve:
         case.compensation_approval = Case.Approval.APPROVED
         _event(
@@ -836,17 +823,7 @@ def case_close(*, case: Case, actor: User | None, at: datetime | None = None, sy
                     "Accept the call-back handoff before closing.", code="handoff_not_accepted"
                 )
             _mark_accepted(handoff, case, actor=None, at=at, cache=cache)
-        _finish(handoff, status=Handoff.Status.COMPLETED, actor=actor, at=at, cache=cache)
-        _event(
-            case,
-            Kind.HANDOFF_COMPLETED,
-            at=at,
-            actor=actor,
-            department_id=handoff.to_department_id,
-            handoff=handoff,
-            business_seconds=handoff.seconds_to_complete,
-            within_target=handoff.seconds_to_complete <= handoff.resolution_target_seconds,
-        )
+        _complete(case, handoff, actor=actor, at=at, cache=cache)
     elif not system:
         policy.require_acts_for(actor, case.current_department_id, action="close")
     case.status = Case.Status.CLOSED
