@@ -18,3 +18,7 @@ def demo_org(db):
     from departments.demo import seed_organisation
 
     return seed_organisation()
+
+
+# The SMTP server fixture of the real-worker integration tests (tests/sla, tests/reviews).
+from tests.real_worker import smtp_server  # noqa: E402, F401

@@ -7,26 +7,23 @@ from __future__ import annotations
 
 import email
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from evaluations.periods import PeriodKind, period_containing, today
 from evaluations.review_models import ImprovementReview
 from processes.models import Notification
+from tests.real_worker import database_url, redis_url, stop, tail
 
 from .support import ReviewWorld
 
@@ -35,68 +32,6 @@ REDIS_DB = 6
 EVERY_SECONDS = 3
 WAIT_SECONDS = 120
 BASE_DIR = Path(settings.BASE_DIR)
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message it is handed, with its envelope recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], email.message.Message]] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.original_content or envelope.content)
-        with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def received_keys(self) -> list[str]:
-        with self.lock:
-            return [m["X-Baton-Notification"] for _to, m in self.messages]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield controller.port, inbox
-    finally:
-        controller.stop()
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _redis_url() -> str:
-    parts = urlsplit(settings.REDIS_URL)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", "", ""))
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _text(message: email.message.Message, subtype: str) -> str:
@@ -137,8 +72,8 @@ def test_a_real_beat_and_worker_run_a_due_cycle_and_each_recipient_gets_one_revi
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": _redis_url(),
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url(REDIS_DB),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "BATON_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
@@ -158,8 +93,8 @@ def test_a_real_beat_and_worker_run_a_due_cycle_and_each_recipient_gets_one_revi
 
     def diagnostics() -> str:
         return (
-            "\n".join(f"--- {name} (exit {p.poll()}) ---\n{_tail(log)}" for name, p, log in processes)
-            + f"\n--- received: {inbox.received_keys()}"
+            "\n".join(f"--- {name} (exit {p.poll()}) ---\n{tail(log)}" for name, p, log in processes)
+            + f"\n--- received: {inbox.notification_keys()}"
         )
 
     try:
@@ -183,7 +118,7 @@ def test_a_real_beat_and_worker_run_a_due_cycle_and_each_recipient_gets_one_revi
         )
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
-            if sum(1 for k in inbox.received_keys() if k.startswith("review:")) >= 4:
+            if sum(1 for k in inbox.notification_keys() if k.startswith("review:")) >= 4:
                 break
             for name, p, _log in processes:
                 assert p.poll() is None, f"{name} exited early\n{diagnostics()}"
@@ -194,8 +129,8 @@ def test_a_real_beat_and_worker_run_a_due_cycle_and_each_recipient_gets_one_revi
         time.sleep(EVERY_SECONDS * 4)
     finally:
         for _name, process, _log in reversed(processes):
-            _stop(process)
-        redis.Redis.from_url(_redis_url()).flushdb()
+            stop(process)
+        redis.Redis.from_url(redis_url(REDIS_DB)).flushdb()
 
     # Then one review of last month, and the schedule moved on to this month
     review = ImprovementReview.objects.get()
@@ -203,9 +138,9 @@ def test_a_real_beat_and_worker_run_a_due_cycle_and_each_recipient_gets_one_revi
     cycle.refresh_from_db()
     assert cycle.next_period_start == last_month.next().start and cycle.next_run_at > timezone.now()
     # And the SMTP server received one e-mail per recipient, each once
-    received = Counter(inbox.received_keys())
+    received = Counter(inbox.notification_keys())
     assert set(received.values()) == {1}, diagnostics()
-    by_recipient = {to[0]: m for to, m in inbox.messages if m["X-Baton-Notification"].startswith("review:")}
+    by_recipient = {to[0]: m for to, m in inbox.envelopes if m["X-Baton-Notification"].startswith("review:")}
     assert set(by_recipient) == {
         "rv_officer@bank.example",
         "rv_front_lead@bank.example",

@@ -6,23 +6,20 @@ from __future__ import annotations
 
 import email
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from processes.models import CaseEvent, Handoff, Notification
+from tests.real_worker import database_url, redis_url, stop, tail
 
 from .conftest import open_handoff
 
@@ -31,68 +28,6 @@ REDIS_DB = 5
 SWEEP_EVERY_SECONDS = 3
 WAIT_SECONDS = 90
 BASE_DIR = Path(settings.BASE_DIR)
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message it is handed."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.original_content or envelope.content)
-        with self.lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def keys(self) -> list[str]:
-        with self.lock:
-            return [m["X-Baton-Notification"] for m in self.messages]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield controller.port, inbox
-    finally:
-        controller.stop()
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _redis_url() -> str:
-    parts = urlsplit(settings.REDIS_URL)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", "", ""))
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 @pytest.mark.integration
@@ -124,8 +59,8 @@ def test_a_real_worker_and_beat_breach_escalate_and_email_an_overdue_handoff(
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": _redis_url(),
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url(REDIS_DB),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "BATON_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
@@ -146,8 +81,8 @@ def test_a_real_worker_and_beat_breach_escalate_and_email_an_overdue_handoff(
 
     def diagnostics() -> str:
         return (
-            "\n".join(f"--- {name} (exit {p.poll()}) ---\n{_tail(log)}" for name, p, log in processes)
-            + f"\n--- received: {inbox.keys()}"
+            "\n".join(f"--- {name} (exit {p.poll()}) ---\n{tail(log)}" for name, p, log in processes)
+            + f"\n--- received: {inbox.notification_keys()}"
         )
 
     breached_key = f"breached:response:{handoff.pk}:"
@@ -173,7 +108,7 @@ def test_a_real_worker_and_beat_breach_escalate_and_email_an_overdue_handoff(
         )
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
-            keys = inbox.keys()
+            keys = inbox.notification_keys()
             if any(k.startswith(breached_key) for k in keys) and any(
                 k.startswith(escalated_key) for k in keys
             ):
@@ -187,12 +122,12 @@ def test_a_real_worker_and_beat_breach_escalate_and_email_an_overdue_handoff(
         time.sleep(SWEEP_EVERY_SECONDS * 3)
     finally:
         for _name, process, _log in reversed(processes):
-            _stop(process)
+            stop(process)
         # Beat's last messages must not reach the next run's worker (harmless, but noisy).
-        redis.Redis.from_url(_redis_url()).flushdb()
+        redis.Redis.from_url(redis_url(REDIS_DB)).flushdb()
 
     # Then the SMTP server received the breach (agent, lead) and the escalation (lead), once each
-    received = Counter(inbox.keys())
+    received = Counter(inbox.notification_keys())
     assert set(received.values()) == {1}, diagnostics()
     assert sorted(k for k in received if k.startswith(breached_key)) == sorted(
         f"{breached_key}{u}"
