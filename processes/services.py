@@ -624,10 +624,18 @@ def _callback_stage(resolved_stage: Stage) -> Stage | None:
 
 
 def _apply_resolution(
-    case: Case, *, actor: User | None, at: datetime, from_handoff: Handoff, cache: ScheduleCache
+    case: Case,
+    *,
+    actor: User | None,
+    at: datetime,
+    from_handoff: Handoff,
+    cache: ScheduleCache,
+    resolver: User | None = None,
 ):
+    """`resolver` is who proposed the resolution when someone else (the compensation approver) is
+    the actor completing it: the resolution stays theirs."""
     case.status = Case.Status.RESOLVED
-    case.resolved_at, case.resolved_by = at, actor
+    case.resolved_at, case.resolved_by = at, resolver or actor
     _touch(
         case,
         at,
@@ -777,7 +785,9 @@ def compensation_decide(
             amount=str(case.compensation_amount),
             note=note,
         )
-        _apply_resolution(case, actor=actor, at=at, from_handoff=handoff, cache=cache)
+        _apply_resolution(
+            case, actor=actor, at=at, from_handoff=handoff, cache=cache, resolver=handoff.requested_by
+        )
         return case
     case.compensation_approval = Case.Approval.REJECTED
     stage = case.resolved_stage

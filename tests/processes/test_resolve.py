@@ -134,7 +134,9 @@ def test_a_compensation_above_the_threshold_goes_to_compliance_first(story, card
     assert requested.payload == {"amount": "800.00", "threshold": "500.00", "approver": "COMPLIANCE"}
 
 
-def test_approving_the_compensation_resolves_the_case_and_requests_the_call_back(story, compliance_agent):
+def test_approving_the_compensation_resolves_the_case_and_requests_the_call_back(
+    story, compliance_agent, card_center_agent
+):
     case = story.awaiting_approval()
     approval = open_handoff(case)
     at = story.tick()
@@ -146,6 +148,9 @@ def test_approving_the_compensation_resolves_the_case_and_requests_the_call_back
     assert case.compensation_approval == Case.Approval.APPROVED
     assert case.resolved_at == at
     assert case.resolved_stage.code == "INVESTIGATE_CARD"
+    # The resolution stays the card center's: compliance only approved its compensation.
+    assert case.resolved_by == card_center_agent
+    assert CaseEvent.objects.get(case=case, kind=Kind.RESOLVED).actor == compliance_agent
     approval.refresh_from_db()
     assert approval.status == Handoff.Status.COMPLETED
     assert (approval.accepted_by, approval.completed_by) == (compliance_agent, compliance_agent)
