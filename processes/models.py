@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -34,7 +34,16 @@ class ServiceProcess(models.Model):
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     category = models.CharField(_("category"), max_length=30, choices=Category.choices, db_index=True)
     reference_prefix = models.CharField(
-        _("reference prefix"), max_length=6, help_text=_("Case references read PREFIX-YYYYMM-NNNNNN.")
+        _("reference prefix"),
+        max_length=6,
+        help_text=_("Case references read PREFIX-YYYYMM-NNNNNN."),
+        # A hyphen or lower case would make references ambiguous to read out on the phone.
+        validators=[
+            RegexValidator(
+                r"^[A-Z][A-Z0-9]{0,5}$",
+                _("Use 1 to 6 capital letters or digits, starting with a letter (e.g. CMP)."),
+            )
+        ],
     )
     # End-to-end targets in business hours of the intake department's calendar, by priority.
     e2e_hours_urgent = models.PositiveIntegerField(_("end-to-end target, urgent (h)"), default=8)

@@ -85,3 +85,33 @@ def test_staff_read_process_definitions_but_do_not_change_them(demo, login):
     stage = Stage.objects.get(process=process, code="INTAKE")
     stage_page = client.get(f"/admin/processes/stage/{stage.pk}/change/").content.decode()
     assert "targets-TOTAL_FORMS" in stage_page or "stage target" in stage_page.lower()
+
+
+@pytest.mark.parametrize("prefix", ["cmp", "CM-P", "1CMP", ""])
+def test_a_reference_prefix_that_would_make_references_ambiguous_is_refused(demo, login, prefix):
+    process = ServiceProcess.objects.get(code="COMPLAINT")
+    client = login("quality_officer")
+    url = f"/admin/processes/serviceprocess/{process.pk}/change/"
+    data = form_data(client.get(url))
+    data["reference_prefix"] = prefix
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "reference_prefix" in response.context["adminform"].form.errors
+    process.refresh_from_db()
+    assert process.reference_prefix == "CMP"
+
+
+def test_a_well_formed_reference_prefix_is_saved(demo, login):
+    process = ServiceProcess.objects.get(code="COMPLAINT")
+    client = login("quality_officer")
+    url = f"/admin/processes/serviceprocess/{process.pk}/change/"
+    data = form_data(client.get(url))
+    data["reference_prefix"] = "CMP2"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    process.refresh_from_db()
+    assert process.reference_prefix == "CMP2"
