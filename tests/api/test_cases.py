@@ -183,15 +183,22 @@ def test_open_without_external_id_opens_a_new_case_each_time(api, org):
     assert first.json()["reference"] != second.json()["reference"]
 
 
-def test_the_opener_gets_its_case_back_even_if_its_department_works_no_intake_queue(api, org):
-    """A branch user opens a complaint; the intake is the call center's, the reply is still the case."""
+def test_the_opener_reads_its_case_back_even_if_its_department_works_no_intake_queue(api, org):
+    """A branch user opens a complaint; the intake is the call center's. The branch user can follow
+    what it submitted, and no one else outside the case's departments can."""
     client = api("branch_agent")
 
     first = client.post("/api/v1/cases/", NEW_CASE, format="json")
     again = client.post("/api/v1/cases/", NEW_CASE, format="json")
 
     assert (first.status_code, again.status_code) == (201, 200)
-    assert_error(client.get(f"/api/v1/cases/{first.json()['reference']}/"), 404)
+    reference = first.json()["reference"]
+    read = client.get(f"/api/v1/cases/{reference}/")
+    assert read.status_code == 200
+    assert read.json()["reference"] == reference
+    assert [c["reference"] for c in client.get("/api/v1/cases/").json()["results"]] == [reference]
+    assert client.get(f"/api/v1/cases/{reference}/events/").status_code == 200
+    assert_error(api("it_agent").get(f"/api/v1/cases/{reference}/"), 404)
 
 
 def test_open_answers_409_when_the_external_id_belongs_to_a_case_out_of_scope(api, org):

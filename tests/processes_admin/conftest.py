@@ -62,6 +62,7 @@ class Cases:
         process: str = "COMPLAINT",
         name: str = "张小三",
         phone: str = "13812345678",
+        actor: str = "call_center_agent",
     ) -> Case:
         case, _ = services.case_open(
             process=ServiceProcess.objects.get(code=process),
@@ -71,7 +72,7 @@ class Cases:
             customer_id="110101199001011234",
             customer_name=name,
             customer_phone=phone,
-            actor=user("call_center_agent"),
+            actor=user(actor),
             at=at,
         )
         return case

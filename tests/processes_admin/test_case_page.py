@@ -54,7 +54,7 @@ def test_a_case_that_never_passed_through_the_users_department_does_not_exist_fo
 
 def test_the_case_list_is_scoped_to_the_users_departments(cases, login):
     mine = cases.open()
-    theirs = cases.open(process="REGULATOR_COMPLAINT")  # intake at compliance
+    theirs = cases.open(process="REGULATOR_COMPLAINT", actor="compliance_agent")  # intake at compliance
 
     listed = login("call_center_agent").get("/admin/processes/case/").context["cl"].result_list
 
@@ -236,3 +236,15 @@ def test_the_case_list_costs_the_same_queries_for_2_or_20_cases(cases, login):
         cases.open()
 
     assert count_queries(client, "/admin/processes/case/") == with_2
+
+
+def test_the_opener_follows_a_case_it_opened_for_another_department(cases, login):
+    # The call center takes a regulator's complaint on the phone; intake is compliance's.
+    case = cases.open(process="REGULATOR_COMPLAINT")
+
+    listed = login("call_center_agent").get("/admin/processes/case/").context["cl"].result_list
+    page = login("call_center_agent").get(case_url(case))
+
+    assert [c.reference for c in listed] == [case.reference]
+    assert page.status_code == 200
+    assert login("card_center_agent").get(case_url(case)).status_code == 404

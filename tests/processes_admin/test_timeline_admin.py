@@ -38,7 +38,7 @@ def test_nobody_adds_changes_or_deletes_an_event_not_even_the_superuser(cases, l
 
 def test_events_are_scoped_like_cases(cases, login):
     mine = cases.open()
-    theirs = cases.open(process="REGULATOR_COMPLAINT")
+    theirs = cases.open(process="REGULATOR_COMPLAINT", actor="compliance_agent")
     their_event = CaseEvent.objects.filter(case=theirs).first()
 
     listed = login("call_center_agent").get(EVENTS_URL).context["cl"].result_list
