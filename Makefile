@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install catalogues messages lint fmt migrations bench bench-calendar bench-api bench-sla bench-evaluations clean
+.PHONY: run test install catalogues messages lint fmt migrations bench bench-calendar bench-api bench-sla bench-scope bench-evaluations clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -64,6 +64,11 @@ bench-api: install
 ## postgres://postgres@127.0.0.1:5432); recreates and drops the database baton_bench_sla; 3–6 minutes on 2 cores.
 bench-sla: install
 	$(PY) bench/sla_bench.py
+
+## make bench-scope: a department user's case scope (department part vs + cases it opened), JIT on and
+## off, over 200,000 cases. Needs the local PostgreSQL; recreates and drops baton_bench_scope; ~2 minutes.
+bench-scope: install
+	$(PY) bench/scope_bench.py
 
 ## make bench-evaluations: one month for 100 departments over 1,000,000 handoffs (evaluation_compute_period)
 ## next to the same aggregates as one hand-written SQL query. Needs the local PostgreSQL

@@ -49,6 +49,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Our queries are short index lookups. PostgreSQL's JIT compiles any plan whose estimated cost
+    # passes a threshold, and a scope filter's OR (department handled it, or the user opened it) is
+    # estimated high: 100-270 ms of compiling for a 50-row page (bench/scope_bench.py).
+    # https://www.postgresql.org/docs/current/jit-decision.html
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", "-c jit=" + ("on" if env.bool("POSTGRES_JIT", default=False) else "off")
+    )
 # https://docs.djangoproject.com/en/5.2/ref/settings/#std:setting-DEFAULT_AUTO_FIELD
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -56,13 +56,8 @@ def case_in_scope(*, user, reference: str) -> Case:
 
 
 def case_for_opener(*, user, case_id: int) -> Case | None:
-    """The case an intake call answers with: in scope, or opened by the caller itself (an
-    integration whose user works no queue of the intake department still gets its case back)."""
-    scope = policy.visible_cases(user).filter(pk=case_id)
-    case = _with_case_relations(scope).first()
-    if case is None:
-        case = _with_case_relations(Case.objects.filter(pk=case_id, created_by_id=user.pk)).first()
-    return case
+    """The case an intake call answers with (the opener always sees what it opened)."""
+    return _with_case_relations(policy.visible_cases(user).filter(pk=case_id)).first()
 
 
 def open_handoffs_of(cases: Iterable[Case]) -> list[Handoff]:
