@@ -290,7 +290,9 @@ def _next_reference(process: ServiceProcess, at: datetime) -> str:
 def _existing_intake(source: str, external_id: str) -> Case | None:
     if not external_id:
         return None
-    return Case.objects.filter(source=source, external_id=external_id).first()
+    # The partial unique index's own condition, spelled out: SQLite uses a partial index only when
+    # the query repeats its WHERE term, and otherwise scanned every case (11 ms at 37,000 cases).
+    return Case.objects.filter(source=source, external_id=external_id).exclude(external_id="").first()
 
 
 @transaction.atomic

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from departments.errors import InvalidInput, PermissionDenied
 from processes import services
@@ -263,3 +265,30 @@ def test_a_user_in_no_role_group_cannot_open_cases(org, complaint):
         services.case_open(process=complaint, title="t", channel="phone", actor=UserFactory())
 
     _nothing_written()
+
+
+def test_the_intake_lookup_is_an_index_search_not_a_scan_of_every_case(org, complaint, call_center_agent):
+    """The idempotency check runs on every intake: it must use the (source, external_id) unique
+    index, which on SQLite happens only when the query repeats the partial index's condition."""
+    with CaptureQueriesContext(connection) as queries:
+        services.case_open(
+            process=complaint,
+            title="a",
+            channel="phone",
+            actor=call_center_agent,
+            source="crm",
+            external_id="7",
+        )
+    lookups = [q["sql"] for q in queries if "external_id" in q["sql"] and q["sql"].startswith("SELECT")]
+    assert lookups
+
+    for sql in lookups:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # A handful of rows is cheaper to scan; what matters is that the index can serve.
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute(f"EXPLAIN {sql}")
+            else:
+                cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(column) for row in cursor.fetchall() for column in row)
+        assert "unique_case_source_external_id" in plan, plan
