@@ -11,7 +11,7 @@ nothing else). Rows are written in the caller's transaction; `notifications.mute
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -298,7 +298,7 @@ def review_recipients(review: ImprovementReview) -> list[tuple[Recipient, set[st
     return sorted(chosen.values(), key=lambda item: item[0].email.lower())
 
 
-def queue_review_emails(review: ImprovementReview) -> int:
+def queue_review_emails(review: ImprovementReview, *, at: datetime | None = None) -> int:
     rows = []
     for recipient, codes in review_recipients(review):
         subject, text, html = render_review(review, recipient, codes)
@@ -314,7 +314,7 @@ def queue_review_emails(review: ImprovementReview) -> int:
                 dedup_key=f"review:{review.pk}:{recipient.user_id or recipient.email.lower()}"[:200],
             )
         )
-    notifications.enqueue(rows)
+    notifications.enqueue(rows, at=at)
     return len(rows)
 
 
@@ -365,7 +365,9 @@ def render_action_reminder(
         )
 
 
-def queue_action_reminders(actions: Iterable[ImprovementAction], *, today: date) -> int:
+def queue_action_reminders(
+    actions: Iterable[ImprovementAction], *, today: date, at: datetime | None = None
+) -> int:
     """One reminder per action, recipient and day: the owner, and for an overdue action the leads of
     its department too. Recipients of the whole batch are resolved in two queries."""
     actions = list(actions)
@@ -400,5 +402,5 @@ def queue_action_reminders(actions: Iterable[ImprovementAction], *, today: date)
                     )[:200],
                 )
             )
-    notifications.enqueue(rows)
+    notifications.enqueue(rows, at=at)
     return len(rows)

@@ -498,7 +498,7 @@ def _run_period(cycle: ReviewCycle, period: Period, at: datetime) -> tuple[Impro
     # Check: the actions earlier reviews of this cycle decided, against the new evaluation.
     _check_actions(review, department_ids, at)
     review.findings = findings_build(review=review, notes=notes)
-    review_emails.queue_review_emails(review)
+    review_emails.queue_review_emails(review, at=at)
     # What reached the outbox (nothing when muted, e.g. the demo replaying history).
     review.emails = Notification.objects.filter(dedup_key__startswith=f"review:{review.pk}:").count()
     review.save(update_fields=["findings", "emails"])
@@ -959,7 +959,7 @@ def actions_remind(*, now: datetime | None = None, batch: int = 500) -> int:
             rows = list(due.filter(pk__gt=last).select_related("owner", "department", "review")[:batch])
             if not rows:
                 return queued
-            queued += review_emails.queue_action_reminders(rows, today=today)
+            queued += review_emails.queue_action_reminders(rows, today=today, at=now)
         last = rows[-1].pk
         if len(rows) < batch:
             return queued

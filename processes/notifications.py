@@ -249,10 +249,16 @@ def muted():
         _muted.reset(token)
 
 
-def enqueue(notifications: list[Notification]) -> None:
-    """Write the rows in the caller's transaction; a duplicate key is silently the same e-mail."""
+def enqueue(notifications: list[Notification], *, at: datetime | None = None) -> None:
+    """Write the rows in the caller's transaction; a duplicate key is silently the same e-mail.
+
+    The rows are stamped with the caller's time, never the wall clock: a service replaying the past
+    (or a test at a fixed date) must find its own rows due at its own `now`."""
     if not notifications or _muted.get():
         return
+    if at is not None:
+        for row in notifications:
+            row.created_at = row.next_attempt_at = at
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
     transaction.on_commit(kick_delivery, robust=True)
 
@@ -286,7 +292,7 @@ def notify_handoff_requested(handoff: Handoff) -> None:
     members = department_recipients(
         [handoff.to_department_id], [Membership.Role.MEMBER, Membership.Role.LEAD], kind
     ).get(handoff.to_department_id, [])
-    enqueue(build(kind, members, info, key=f"{kind}:{handoff.pk}"))
+    enqueue(build(kind, members, info, key=f"{kind}:{handoff.pk}"), at=handoff.requested_at)
 
 
 def notify_returned(returned: Handoff) -> None:
@@ -302,7 +308,8 @@ def notify_returned(returned: Handoff) -> None:
             info,
             key=f"returned:{returned.pk}",
             extra={"reason": returned.return_reason},
-        )
+        ),
+        at=returned.returned_at,
     )
 
 
@@ -320,5 +327,6 @@ def notify_reopened(handoff: Handoff, reopen_count: int, reason: str) -> None:
             info,
             key=f"reopened:{handoff.case_id}:{reopen_count}",
             extra={"reason": reason},
-        )
+        ),
+        at=handoff.requested_at,
     )

@@ -123,7 +123,7 @@ def _breaches(clock: str, now: datetime, limit: int) -> int:
             key=f"escalated:1:{hid}",
             extra={"level": 1, "clock": clock},
         )
-    notes.enqueue(outbox)
+    notes.enqueue(outbox, at=now)
     return len(rows)
 
 
@@ -149,7 +149,7 @@ def _escalate_level_two(now: datetime, limit: int) -> int:
         info = infos[hid]
         recipients = parent_leads.get(info.parent_department_id, []) + list(office)
         outbox += notes.build(Kind.ESCALATED, recipients, info, key=f"escalated:2:{hid}", extra={"level": 2})
-    notes.enqueue(outbox)
+    notes.enqueue(outbox, at=now)
     return len(rows)
 
 
@@ -180,7 +180,7 @@ def _warnings(clock: str, now: datetime, limit: int) -> int:
         outbox += notes.build(
             Kind.DUE_SOON, people[hid], infos[hid], key=f"due_soon:{clock}:{hid}", extra={"clock": clock}
         )
-    notes.enqueue(outbox)
+    notes.enqueue(outbox, at=now)
     return len(rows)
 
 
