@@ -300,3 +300,22 @@ class AuditEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
+
+
+class ConfigStamp(models.Model):
+    """One row whose value changes whenever a calendar, a department or a process definition changes.
+
+    Every web and worker process keeps calendars and process definitions in memory and compares this
+    value, read inside a statement it runs anyway, with the one its copy was loaded under. Database
+    triggers set it (a fresh random number, so that a rolled-back change can never bring an old value
+    back to mean new data), so every write path counts: the admin, commands, imports and raw SQL.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("configuration stamp")
+        verbose_name_plural = _("configuration stamps")
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -6,3 +6,7 @@ class EvaluationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "evaluations"
     verbose_name = _("Evaluations")
+
+    def ready(self) -> None:
+        # The review and reminder e-mails register how they are addressed and worded at delivery.
+        from evaluations import review_emails  # noqa: F401

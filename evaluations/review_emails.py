@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -298,24 +298,39 @@ def review_recipients(review: ImprovementReview) -> list[tuple[Recipient, set[st
     return sorted(chosen.values(), key=lambda item: item[0].email.lower())
 
 
-def queue_review_emails(review: ImprovementReview, *, at: datetime | None = None) -> int:
-    rows = []
-    for recipient, codes in review_recipients(review):
-        subject, text, html = render_review(review, recipient, codes)
-        rows.append(
-            Notification(
-                kind=Kind.REVIEW,
-                user_id=recipient.user_id,
-                recipient=recipient.email,
-                language=recipient.language,
-                subject=subject[:300],
-                body_text=text,
-                body_html=html,
-                dedup_key=f"review:{review.pk}:{recipient.user_id or recipient.email.lower()}"[:200],
-            )
-        )
-    notifications.enqueue(rows, at=at)
-    return len(rows)
+def queue_review_emails(review: ImprovementReview, *, at: datetime) -> int:
+    """One outbox entry for the review; its recipients and their words are worked out at delivery.
+    Returns how many e-mails it will make (none when notifications are muted, e.g. the demo)."""
+    if notifications.muted_now():
+        return 0
+    notifications.enqueue([notifications.entry(Kind.REVIEW, f"review:{review.pk}", at=at, review=review.pk)])
+    return len(review_recipients(review))
+
+
+def _address_reviews(entries: list) -> dict[int, list[tuple[Recipient, dict]]]:
+    reviews = _reviews(entries)
+    result = {}
+    for e in entries:
+        review = reviews.get(e.facts["review"])
+        people = review_recipients(review) if review is not None else []
+        result[e.pk] = [(r, {"departments": None if codes is None else sorted(codes)}) for r, codes in people]
+    return result
+
+
+def _reviews(entries: list) -> dict[int, ImprovementReview]:
+    ids = {e.facts["review"] for e in entries}
+    return ImprovementReview.objects.select_related("cycle").in_bulk(ids)
+
+
+def _render_review_entry(e, recipient: Recipient, context: dict, reviews: dict) -> tuple[str, str, str]:
+    codes = context.get("departments")
+    return render_review(reviews[e.facts["review"]], recipient, None if codes is None else set(codes))
+
+
+notifications.register(
+    Kind.REVIEW,
+    notifications.KindHandler(address=_address_reviews, prepare=_reviews, render=_render_review_entry),
+)
 
 
 # -- the action reminders ----------------------------------------------------------------------------
@@ -368,39 +383,62 @@ def render_action_reminder(
 def queue_action_reminders(
     actions: Iterable[ImprovementAction], *, today: date, at: datetime | None = None
 ) -> int:
-    """One reminder per action, recipient and day: the owner, and for an overdue action the leads of
-    its department too. Recipients of the whole batch are resolved in two queries."""
-    actions = list(actions)
-    owners = notifications.user_recipients({a.owner_id for a in actions}, Kind.ACTION_REMINDER)
-    overdue_departments = {a.department_id for a in actions if a.is_overdue(today)}
-    leads = notifications.department_recipients(
-        overdue_departments, [Membership.Role.LEAD], Kind.ACTION_REMINDER
-    )
-    catalogue = {k.code: k for k in Kpi.objects.all()}
-    rows = []
-    for action in actions:
+    """One outbox entry per action and day; the owner, and for an overdue action the leads of its
+    department too, are found at delivery (`action-reminder:<id>:<day>:<recipient>`)."""
+    at = at or timezone.now()
+    entries = [
+        notifications.entry(
+            Kind.ACTION_REMINDER,
+            f"action-reminder:{action.pk}:{today.isoformat()}",
+            at=at,
+            action=action.pk,
+            today=today.isoformat(),
+        )
+        for action in actions
+    ]
+    notifications.enqueue(entries)
+    return len(entries)
+
+
+def _actions(entries: list) -> dict[str, Any]:
+    ids = {e.facts["action"] for e in entries}
+    actions = ImprovementAction.objects.select_related("owner", "department", "review").in_bulk(ids)
+    return {"actions": actions, "catalogue": {k.code: k for k in Kpi.objects.all()}}
+
+
+def _address_action_reminders(entries: list) -> dict[int, list[tuple[Recipient, dict]]]:
+    """The owner, and for an overdue action the leads of its department; recipients of the whole
+    batch in two queries."""
+    actions = _actions(entries)["actions"]
+    found = [(e, actions[e.facts["action"]]) for e in entries if e.facts["action"] in actions]
+    owners = notifications.user_recipients({a.owner_id for _e, a in found}, Kind.ACTION_REMINDER)
+    overdue = {a.department_id for e, a in found if a.is_overdue(date.fromisoformat(e.facts["today"]))}
+    leads = notifications.department_recipients(overdue, [Membership.Role.LEAD], Kind.ACTION_REMINDER)
+    result: dict[int, list[tuple[Recipient, dict]]] = {e.pk: [] for e in entries}
+    for e, action in found:
         people = [owners[action.owner_id]] if action.owner_id in owners else []
-        if action.is_overdue(today):
+        if action.is_overdue(date.fromisoformat(e.facts["today"])):
             people += leads.get(action.department_id, [])
         seen: set[str] = set()
         for recipient in people:
-            if recipient.email.lower() in seen:
-                continue
-            seen.add(recipient.email.lower())
-            subject, text, html = render_action_reminder(action, recipient, today, catalogue)
-            rows.append(
-                Notification(
-                    kind=Kind.ACTION_REMINDER,
-                    user_id=recipient.user_id,
-                    recipient=recipient.email,
-                    language=recipient.language,
-                    subject=subject[:300],
-                    body_text=text,
-                    body_html=html,
-                    dedup_key=(
-                        f"action-reminder:{action.pk}:{today.isoformat()}:{recipient.user_id or recipient.email.lower()}"
-                    )[:200],
-                )
-            )
-    notifications.enqueue(rows, at=at)
-    return len(rows)
+            if recipient.email.lower() not in seen:
+                seen.add(recipient.email.lower())
+                result[e.pk].append((recipient, {}))
+    return result
+
+
+def _render_action_reminder_entry(
+    e, recipient: Recipient, context: dict, prepared: dict
+) -> tuple[str, str, str]:
+    action = prepared["actions"][e.facts["action"]]
+    return render_action_reminder(
+        action, recipient, date.fromisoformat(e.facts["today"]), prepared["catalogue"]
+    )
+
+
+notifications.register(
+    Kind.ACTION_REMINDER,
+    notifications.KindHandler(
+        address=_address_action_reminders, prepare=_actions, render=_render_action_reminder_entry
+    ),
+)

@@ -47,7 +47,6 @@ from evaluations.review_models import (
     ImprovementReview,
     ReviewCycle,
 )
-from processes.models import Notification
 
 __all__ = [
     "action_change_status",
@@ -498,9 +497,8 @@ def _run_period(cycle: ReviewCycle, period: Period, at: datetime) -> tuple[Impro
     # Check: the actions earlier reviews of this cycle decided, against the new evaluation.
     _check_actions(review, department_ids, at)
     review.findings = findings_build(review=review, notes=notes)
-    review_emails.queue_review_emails(review, at=at)
-    # What reached the outbox (nothing when muted, e.g. the demo replaying history).
-    review.emails = Notification.objects.filter(dedup_key__startswith=f"review:{review.pk}:").count()
+    # How many e-mails the review makes (none when muted, e.g. the demo replaying history).
+    review.emails = review_emails.queue_review_emails(review, at=at)
     review.save(update_fields=["findings", "emails"])
     return review, True
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from departments.business_time import Schedule
-from departments.models import BusinessCalendar, CalendarException, WorkingHours
+from departments.snapshot import load_schedules
 
 DUE_SOON_FRACTION = 0.8
 
@@ -40,31 +40,8 @@ class ScheduleCache:
 
     def preload(self, calendar_ids: set[int]) -> None:
         missing = {cid for cid in calendar_ids if cid not in self._schedules}
-        if not missing:
-            return
-        from datetime import time
-
-        calendars = {c.pk: c for c in BusinessCalendar.objects.filter(pk__in=missing)}
-        weekly: dict[int, dict[int, list]] = {cid: {} for cid in calendars}
-        for cid, weekday, start, end in WorkingHours.objects.filter(calendar_id__in=missing).values_list(
-            "calendar_id", "weekday", "start", "end"
-        ):
-            weekly[cid].setdefault(weekday, []).append((start, time.max if end == time.min else end))
-        holidays: dict[int, set] = {cid: set() for cid in calendars}
-        extra: dict[int, set] = {cid: set() for cid in calendars}
-        for cid, day, kind in CalendarException.objects.filter(calendar_id__in=missing).values_list(
-            "calendar_id", "date", "kind"
-        ):
-            (holidays if kind == CalendarException.Kind.HOLIDAY else extra)[cid].add(day)
-        for cid, calendar in calendars.items():
-            self._schedules[cid] = Schedule(
-                tz=calendar.tz,
-                weekly={k: tuple(sorted(v)) for k, v in weekly[cid].items()},
-                holidays=frozenset(holidays[cid]),
-                extra_workdays=frozenset(extra[cid]),
-                extra_workday_like=calendar.extra_workday_like,
-                always_open=calendar.always_open,
-            )
+        if missing:
+            self._schedules.update(load_schedules(missing))
 
     def get(self, calendar_id: int) -> Schedule:
         if calendar_id not in self._schedules:

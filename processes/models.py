@@ -525,10 +525,40 @@ class CaseEvent(AppendOnlyModel):
         return f"{self.case_id} {self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class OutboxEntry(models.Model):
+    """The transactional outbox: a fact somebody must be told about, written in the same transaction
+    as the change that causes it (so nothing is lost when the broker or the mail server is down), with
+    a unique de-duplication key (so nothing is queued twice). It holds the kind, the ids and a small
+    JSON snapshot of the facts; who receives it and in which words is decided at delivery, where each
+    recipient gets a `Notification` of its own."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DONE = "done", _("addressed")
+
+    kind = models.CharField(_("kind"), max_length=30)
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    facts = models.JSONField(_("facts"), default=dict)
+    dedup_key = models.CharField(_("de-duplication key"), max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    # No clock defaults: the writer's `at` (a replayed or simulated time must find its own rows due).
+    created_at = models.DateTimeField(_("created at"))
+    addressed_at = models.DateTimeField(_("addressed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox entry")
+        verbose_name_plural = _("outbox entries")
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="outbox_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return self.dedup_key
+
+
 class Notification(models.Model):
-    """The transactional outbox: written in the same transaction as the change that causes it,
-    delivered by a task, so nothing is lost when the broker or the mail server is down and the
-    unique de-duplication key means nothing is queued twice."""
+    """One message to one recipient, made from an `OutboxEntry` at delivery, rendered in the
+    recipient's language and marked as sent on its own."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -557,10 +587,16 @@ class Notification(models.Model):
     )
     recipient = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
-    subject = models.CharField(_("subject"), max_length=300)
-    body_text = models.TextField(_("text"))
+    # Filled when the message is rendered, at delivery: what the recipient was sent.
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body_text = models.TextField(_("text"), blank=True)
     body_html = models.TextField(_("HTML"), blank=True)
     dedup_key = models.CharField(_("de-duplication key"), max_length=200, unique=True)
+    entry = models.ForeignKey(
+        OutboxEntry, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # What only this recipient's message needs (e.g. the departments a review e-mail speaks of).
+    context = models.JSONField(_("context"), default=dict, blank=True)
     case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

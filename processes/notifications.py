@@ -1,20 +1,22 @@
 """Notifications through the transactional outbox.
 
-Rows are written in the caller's transaction with a unique de-duplication key (INSERT … ON CONFLICT DO
-NOTHING), rendered in the recipient's language with customer data masked, and delivered by
-`processes.tasks.deliver_notifications`, kicked after commit and by beat every minute.
-Recipients are resolved for a whole batch in one query, so the SLA sweep stays set-based.
+A state change writes facts only: one `OutboxEntry` per thing to tell (kind, ids, a small JSON of
+facts, a unique de-duplication key), in its own transaction, with nothing rendered and nobody looked
+up. Delivery (`processes.outbox`) then asks the kind's handler, registered here by the app that owns
+the kind, who receives the entry and in which words: recipients of a whole batch in a few queries,
+each message rendered in its recipient's language with customer data masked.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from departments.models import Membership
-from processes.models import Handoff, Notification, NotificationPreference, Priority
+from processes.models import Handoff, Notification, NotificationPreference, OutboxEntry, Priority
 from processes.policy import mask_name, mask_phone
 
 log = logging.getLogger(__name__)
@@ -210,32 +212,6 @@ def render_handoff_notice(
         )
 
 
-def build(
-    kind: str, recipients: Iterable[Recipient], info: HandoffInfo, *, key: str, extra: dict | None = None
-) -> list[Notification]:
-    extra = extra or {}
-    notes = []
-    rendered: dict[str, tuple[str, str, str]] = {}  # the text depends only on the language
-    for recipient in recipients:
-        if recipient.language not in rendered:
-            rendered[recipient.language] = render_handoff_notice(kind, recipient, info, extra)
-        subject, text, html = rendered[recipient.language]
-        notes.append(
-            Notification(
-                kind=kind,
-                user_id=recipient.user_id,
-                recipient=recipient.email,
-                language=recipient.language,
-                subject=subject[:300],
-                body_text=text,
-                body_html=html,
-                dedup_key=f"{key}:{recipient.user_id or recipient.email}"[:200],
-                case_id=info.case_id,
-            )
-        )
-    return notes
-
-
 _muted: ContextVar[bool] = ContextVar("notifications_muted", default=False)
 
 
@@ -249,18 +225,24 @@ def muted():
         _muted.reset(token)
 
 
-def enqueue(notifications: list[Notification], *, at: datetime | None = None) -> None:
-    """Write the rows in the caller's transaction; a duplicate key is silently the same e-mail.
+def entry(kind: str, key: str, *, at: datetime, case_id: int | None = None, **facts: Any) -> OutboxEntry:
+    """An unsaved outbox entry; `enqueue` writes a list of them in one statement."""
+    return OutboxEntry(kind=kind, dedup_key=key[:200], case_id=case_id, facts=facts, created_at=at)
 
-    The rows are stamped with the caller's time, never the wall clock: a service replaying the past
-    (or a test at a fixed date) must find its own rows due at its own `now`."""
-    if not notifications or _muted.get():
+
+def enqueue(entries: list[OutboxEntry]) -> None:
+    """Write the entries in the caller's transaction; a duplicate key is silently the same message.
+
+    Each entry carries its writer's `at`, never the wall clock: a service replaying the past (or a
+    test at a fixed date) must find its own rows due at its own `now`."""
+    if not entries or _muted.get():
         return
-    if at is not None:
-        for row in notifications:
-            row.created_at = row.next_attempt_at = at
-    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    OutboxEntry.objects.bulk_create(entries, ignore_conflicts=True)
     transaction.on_commit(kick_delivery, robust=True)
+
+
+def muted_now() -> bool:
+    return _muted.get()
 
 
 def kick_delivery() -> None:
@@ -282,51 +264,128 @@ def kick_delivery() -> None:
         log.warning("could not reach the broker to deliver notifications now: %s", exc)
 
 
-# -- what the services call ------------------------------------------------------------------------
-def notify_handoff_requested(handoff: Handoff) -> None:
-    """Members of the receiving department; a returned or approval handoff also has its own kind."""
-    if _muted.get():
-        return
-    info = handoff_infos([handoff.pk])[handoff.pk]
-    kind = Kind.COMPENSATION_APPROVAL if handoff.kind == Handoff.Kind.APPROVAL else Kind.HANDOFF_ARRIVED
-    members = department_recipients(
-        [handoff.to_department_id], [Membership.Role.MEMBER, Membership.Role.LEAD], kind
-    ).get(handoff.to_department_id, [])
-    enqueue(build(kind, members, info, key=f"{kind}:{handoff.pk}"), at=handoff.requested_at)
+# -- the registry of kinds ---------------------------------------------------------------------------
+Addressed = dict[int, list[tuple[Recipient, dict]]]  # entry id → (recipient, per-recipient context)
 
 
-def notify_returned(returned: Handoff) -> None:
-    """The person who sent the handoff learns that it came back, and why."""
-    if _muted.get():
-        return
-    info = handoff_infos([returned.pk])[returned.pk]
-    recipients = user_recipients([returned.requested_by_id], Kind.RETURNED).values()
-    enqueue(
-        build(
-            Kind.RETURNED,
-            recipients,
-            info,
-            key=f"returned:{returned.pk}",
-            extra={"reason": returned.return_reason},
-        ),
-        at=returned.returned_at,
+@dataclass(frozen=True)
+class KindHandler:
+    """How an app's kind of entry is addressed and worded at delivery.
+
+    `address(entries)` returns the recipients of each entry (a few queries for the whole batch);
+    `prepare(entries)` loads what the words need for a batch and returns it; `render(entry, recipient,
+    context, prepared)` returns (subject, text, html) in the recipient's language."""
+
+    address: Callable[[list[OutboxEntry]], Addressed]
+    prepare: Callable[[list[OutboxEntry]], Any]
+    render: Callable[[OutboxEntry, Recipient, dict, Any], tuple[str, str, str]]
+
+
+_handlers: dict[str, KindHandler] = {}
+
+
+def register(kind: str, handler: KindHandler) -> None:
+    _handlers[kind] = handler
+
+
+def handler(kind: str) -> KindHandler:
+    return _handlers[kind]
+
+
+# -- handoff notices: the kinds of this app ---------------------------------------------------------
+def handoff_entry(kind: str, key: str, *, handoff_id: int, case_id: int, at: datetime, **facts: Any):
+    return entry(kind, key, at=at, case_id=case_id, handoff=handoff_id, **facts)
+
+
+def _infos(entries: list[OutboxEntry]) -> dict[int, HandoffInfo]:
+    return handoff_infos({e.facts["handoff"] for e in entries})
+
+
+def _address_handoff_notices(entries: list[OutboxEntry]) -> Addressed:
+    """Who hears of a handoff, by kind; recipients of the whole batch in a handful of queries.
+
+    Arrivals and approvals: every member and lead of the receiving department. A return: whoever sent
+    the handoff. A reopening, a first escalation: the receiving department's leads. A breach or a
+    warning: the assignee, or else (nobody claimed it, or the assignee has left) the whole department;
+    an assignee who opted out gets nothing, and neither do their colleagues. A second escalation: the
+    leads of the parent department and the quality office."""
+    infos = _infos(entries)
+    by_kind: dict[str, list[OutboxEntry]] = defaultdict(list)
+    for e in entries:
+        if e.facts["handoff"] in infos:
+            by_kind[e.kind].append(e)
+    result: Addressed = {e.pk: [] for e in entries}
+
+    def info(e: OutboxEntry) -> HandoffInfo:
+        return infos[e.facts["handoff"]]
+
+    everyone = [Membership.Role.MEMBER, Membership.Role.LEAD]
+    for kind in (Kind.HANDOFF_ARRIVED, Kind.COMPENSATION_APPROVAL):
+        group = by_kind.get(kind, [])
+        people = department_recipients({info(e).to_department_id for e in group}, everyone, kind)
+        for e in group:
+            result[e.pk] = [(r, {}) for r in people.get(info(e).to_department_id, [])]
+    group = by_kind.get(Kind.RETURNED, [])
+    senders = user_recipients({info(e).requested_by_id for e in group}, Kind.RETURNED)
+    for e in group:
+        sender = senders.get(info(e).requested_by_id)
+        result[e.pk] = [(sender, {})] if sender else []
+    group = by_kind.get(Kind.REOPENED, [])
+    leads = department_recipients(
+        {info(e).to_department_id for e in group}, [Membership.Role.LEAD], Kind.REOPENED
     )
+    for e in group:
+        result[e.pk] = [(r, {}) for r in leads.get(info(e).to_department_id, [])]
+    for kind in (Kind.BREACHED, Kind.DUE_SOON):
+        group = by_kind.get(kind, [])
+        if not group:
+            continue
+        by_dept = department_recipients({info(e).to_department_id for e in group}, everyone, kind)
+        assignee_ids = {info(e).assignee_id for e in group if info(e).assignee_id}
+        wanting = user_recipients(assignee_ids, kind)
+        active = active_user_ids(assignee_ids)
+        for e in group:
+            i = info(e)
+            if i.assignee_id in active:
+                people_ = [wanting[i.assignee_id]] if i.assignee_id in wanting else []
+            else:
+                people_ = by_dept.get(i.to_department_id, [])
+            result[e.pk] = [(r, {}) for r in people_]
+    group = by_kind.get(Kind.ESCALATED, [])
+    first = [e for e in group if e.facts.get("level") == 1]
+    second = [e for e in group if e.facts.get("level") != 1]
+    leads = department_recipients(
+        {info(e).to_department_id for e in first}, [Membership.Role.LEAD], Kind.ESCALATED
+    )
+    for e in first:
+        result[e.pk] = [(r, {}) for r in leads.get(info(e).to_department_id, [])]
+    if second:
+        parents = {info(e).parent_department_id for e in second if info(e).parent_department_id}
+        parent_leads = department_recipients(parents, [Membership.Role.LEAD], Kind.ESCALATED)
+        office = quality_office_recipients(Kind.ESCALATED)
+        for e in second:
+            people_ = parent_leads.get(info(e).parent_department_id, []) + list(office)
+            result[e.pk] = [(r, {}) for r in people_]
+    return result
 
 
-def notify_reopened(handoff: Handoff, reopen_count: int, reason: str) -> None:
-    if _muted.get():
-        return
-    info = handoff_infos([handoff.pk])[handoff.pk]
-    leads = department_recipients([handoff.to_department_id], [Membership.Role.LEAD], Kind.REOPENED).get(
-        handoff.to_department_id, []
-    )
-    enqueue(
-        build(
-            Kind.REOPENED,
-            leads,
-            info,
-            key=f"reopened:{handoff.case_id}:{reopen_count}",
-            extra={"reason": reason},
-        ),
-        at=handoff.requested_at,
-    )
+def _render_handoff_notice(
+    e: OutboxEntry, recipient: Recipient, context: dict, infos: dict
+) -> tuple[str, str, str]:
+    extra = {k: v for k, v in e.facts.items() if k != "handoff"}
+    return render_handoff_notice(e.kind, recipient, infos[e.facts["handoff"]], extra)
+
+
+_HANDOFF_NOTICES = KindHandler(
+    address=_address_handoff_notices, prepare=_infos, render=_render_handoff_notice
+)
+for _kind in (
+    Kind.HANDOFF_ARRIVED,
+    Kind.COMPENSATION_APPROVAL,
+    Kind.RETURNED,
+    Kind.REOPENED,
+    Kind.BREACHED,
+    Kind.DUE_SOON,
+    Kind.ESCALATED,
+):
+    register(_kind, _HANDOFF_NOTICES)

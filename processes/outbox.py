@@ -1,7 +1,9 @@
-"""Delivery of the outbox: several workers share the due rows (SKIP LOCKED), failures back off."""
+"""Delivery of the outbox: entries are addressed to their recipients, then each message is rendered,
+sent and marked on its own. Several workers share the work (SKIP LOCKED); failures back off."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 
@@ -10,7 +12,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from processes.models import Notification
+from processes import notifications
+from processes.models import Notification, OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -20,59 +23,171 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(settings.BATON_MAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-@transaction.atomic
 def deliver_due(*, now: datetime | None = None, limit: int | None = None) -> tuple[int, int]:
-    """Send up to `limit` due rows; returns (sent, failed).
+    """Address the due outbox entries, then send up to `limit` due messages; returns (sent, failed).
 
-    The rows stay locked while they are sent, so no other worker can pick them; a crash before the
-    commit means the e-mail may go out again on the next run (at-least-once towards the mail server,
-    exactly once in the outbox).
-    """
+    Each message is locked, sent and marked in a transaction of its own, so a worker that dies
+    mid-way can send again at most the one message it was sending (at-least-once towards the mail
+    server for that message, exactly once in the outbox for every other)."""
     now = now or timezone.now()
-    rows = list(
-        Notification.objects.select_for_update(skip_locked=True)
-        .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")[: limit or settings.BATON_MAIL_BATCH]
+    address_due(now=now)
+    return send_due(now=now, limit=limit or settings.BATON_MAIL_BATCH)
+
+
+def address_due(*, now: datetime, batch: int = 500) -> int:
+    """Turn due entries into one message per recipient. Several workers share the entries (SKIP
+    LOCKED); a crash rolls the batch back and the next run addresses it again, and the messages'
+    unique keys make that harmless."""
+    addressed = 0
+    while True:
+        with transaction.atomic():
+            entries = list(
+                OutboxEntry.objects.select_for_update(skip_locked=True, no_key=True)
+                .filter(status=OutboxEntry.Status.PENDING, created_at__lte=now)
+                .order_by("created_at", "pk")[:batch]
+            )
+            if not entries:
+                return addressed
+            rows: list[Notification] = []
+            by_kind: dict[str, list[OutboxEntry]] = {}
+            for e in entries:
+                by_kind.setdefault(e.kind, []).append(e)
+            for kind, group in by_kind.items():
+                recipients = notifications.handler(kind).address(group)
+                for e in group:
+                    for recipient, context in recipients.get(e.pk, []):
+                        rows.append(
+                            Notification(
+                                entry=e,
+                                kind=e.kind,
+                                case_id=e.case_id,
+                                user_id=recipient.user_id,
+                                recipient=recipient.email,
+                                language=recipient.language,
+                                context=context,
+                                dedup_key=f"{e.dedup_key}:{recipient.user_id or recipient.email.lower()}"[
+                                    :200
+                                ],
+                                created_at=e.created_at,
+                                next_attempt_at=e.created_at,
+                            )
+                        )
+            Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            OutboxEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
+                status=OutboxEntry.Status.DONE, addressed_at=now
+            )
+            addressed += len(entries)
+        if len(entries) < batch:
+            return addressed
+
+
+class _Words:
+    """What rendering needs, loaded for a batch of entries and kept for the run; one rendering per
+    entry, language and context."""
+
+    def __init__(self) -> None:
+        self.prepared: dict[int, object] = {}
+        self.rendered: dict[tuple, tuple[str, str, str]] = {}
+
+    def load(self, entries: list[OutboxEntry]) -> None:
+        missing = [e for e in entries if e.pk not in self.prepared]
+        by_kind: dict[str, list[OutboxEntry]] = {}
+        for e in missing:
+            by_kind.setdefault(e.kind, []).append(e)
+        for kind, group in by_kind.items():
+            prepared = notifications.handler(kind).prepare(group)
+            for e in group:
+                self.prepared[e.pk] = prepared
+
+    def render(self, row: Notification) -> tuple[str, str, str]:
+        e = row.entry
+        key = (e.pk, row.language, json.dumps(row.context, sort_keys=True))
+        if key not in self.rendered:
+            self.load([e])
+            recipient = notifications.Recipient(row.user_id, row.recipient, row.language)
+            self.rendered[key] = notifications.handler(e.kind).render(
+                e, recipient, row.context, self.prepared[e.pk]
+            )
+        return self.rendered[key]
+
+
+def _due(now: datetime):
+    return Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now).order_by(
+        "next_attempt_at", "pk"
     )
-    if not rows:
-        return 0, 0
-    sent = failed = 0
+
+
+def send_due(*, now: datetime, limit: int) -> tuple[int, int]:
+    words = _Words()
+    # Load the words of what is due now in a few queries, not per message.
+    words.load([row.entry for row in _due(now).select_related("entry")[:limit] if row.entry is not None])
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
     except Exception as exc:
-        for row in rows:
-            _failed(row, exc, now)
-        Notification.objects.bulk_update(rows, ["status", "attempts", "next_attempt_at", "last_error"])
-        return 0, len(rows)
+        return 0, _all_failed(now, limit, exc)
+    sent = failed = 0
     try:
-        for row in rows:
-            message = EmailMultiAlternatives(
-                subject=row.subject,
-                body=row.body_text,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[row.recipient],
-                connection=connection,
-                headers={"X-Baton-Notification": row.dedup_key},
-            )
-            if row.body_html:
-                message.attach_alternative(row.body_html, "text/html")
-            try:
-                message.send()
-            except Exception as exc:
-                _failed(row, exc, now)
-                failed += 1
-            else:
-                row.status, row.sent_at, row.last_error = Notification.Status.SENT, now, ""
-                row.attempts += 1
-                sent += 1
+        for _ in range(limit):
+            with transaction.atomic():
+                row = (
+                    _due(now)
+                    .select_for_update(skip_locked=True, no_key=True, of=("self",))
+                    .select_related("entry")
+                    .first()
+                )
+                if row is None:
+                    break
+                if row.entry is not None:
+                    row.subject, row.body_text, row.body_html = words.render(row)
+                    row.subject = row.subject[:300]
+                message = EmailMultiAlternatives(
+                    subject=row.subject,
+                    body=row.body_text,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[row.recipient],
+                    connection=connection,
+                    headers={"X-Baton-Notification": row.dedup_key},
+                )
+                if row.body_html:
+                    message.attach_alternative(row.body_html, "text/html")
+                try:
+                    message.send()
+                except Exception as exc:
+                    _failed(row, exc, now)
+                    failed += 1
+                else:
+                    row.status, row.sent_at, row.last_error = Notification.Status.SENT, now, ""
+                    row.attempts += 1
+                    sent += 1
+                row.save(
+                    update_fields=[
+                        "status",
+                        "attempts",
+                        "next_attempt_at",
+                        "last_error",
+                        "sent_at",
+                        "subject",
+                        "body_text",
+                        "body_html",
+                    ]
+                )
     finally:
         try:
             connection.close()
         except Exception:  # closing a broken SMTP session is best effort
             log.debug("SMTP close failed", exc_info=True)
-    Notification.objects.bulk_update(rows, ["status", "attempts", "next_attempt_at", "last_error", "sent_at"])
     return sent, failed
+
+
+@transaction.atomic
+def _all_failed(now: datetime, limit: int, exc: Exception) -> int:
+    """The mail server cannot be reached: every due message of this run counts one failed attempt."""
+    rows = list(_due(now).select_for_update(skip_locked=True, no_key=True)[:limit])
+    for row in rows:
+        _failed(row, exc, now)
+    Notification.objects.bulk_update(rows, ["status", "attempts", "next_attempt_at", "last_error"])
+    return len(rows)
 
 
 def _failed(row: Notification, exc: Exception, now: datetime) -> None:

@@ -51,7 +51,11 @@ def handled_department_ids(case: Case) -> set[int]:
     return {d for pair in rows for d in pair if d is not None}
 
 
-def require_acts_for(user, department_id: int | None, *, action: str) -> None:
+def require_acts_for(user, department_id: int | None, *, action: str, member: bool | None = None) -> None:
+    """`member` is what the caller's locking statement already found out (the user is a member of
+    that department), so that the usual case costs no query; otherwise the department policy asks."""
+    if member and user is not None and user.is_authenticated and user.is_active:
+        return
     if user is None or not dept_policy.acts_for(user, department_id):
         raise PermissionDenied(
             f"You do not act for the department that must {action} this.", code="not_your_department"
@@ -62,9 +66,9 @@ def require_works_on_case(user, case: Case, *, action: str) -> None:
     """Comment, reopen: any department the case went through, or the quality office."""
     if user is None or not user.is_authenticated:
         raise PermissionDenied("Authentication required.", code="not_authenticated")
-    if dept_policy.acts_for_all(user):
+    if dept_policy.acting_department_ids(user) & handled_department_ids(case):
         return
-    if not (dept_policy.acting_department_ids(user) & handled_department_ids(case)):
+    if not dept_policy.acts_for_all(user):
         raise PermissionDenied(
             f"Only departments that handled this case may {action} it.", code="not_your_case"
         )

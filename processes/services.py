@@ -16,29 +16,32 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
+from departments import snapshot as dept_snapshot
+from departments.business_time import Schedule
 from departments.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
-from departments.models import Department
-from processes import notifications, policy
-from processes.clock import DUE_SOON_FRACTION, ScheduleCache
+from departments.models import ConfigStamp, Department, Membership
+from processes import definitions, notifications, policy
+from processes.clock import DUE_SOON_FRACTION
 from processes.models import (
     Case,
     CaseEvent,
     Handoff,
+    Notification,
+    OutboxEntry,
     PauseSegment,
     Priority,
     ReferenceCounter,
     ServiceProcess,
     Stage,
-    StageTarget,
-    Transition,
 )
 
 User = AbstractBaseUser
 Kind = CaseEvent.Kind
+NoticeKind = Notification.Kind
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -50,24 +53,91 @@ def _invalid(field: str, message: str, code: str = "invalid") -> InvalidInput:
     return InvalidInput(message, code=code, extra={"fields": {field: [message]}})
 
 
-def _event(
-    case: Case,
-    kind: str,
-    *,
-    at: datetime,
-    actor: User | None = None,
-    department_id: int | None = None,
-    handoff: Handoff | None = None,
-    **payload: Any,
-) -> CaseEvent:
-    return CaseEvent.objects.create(
-        case=case,
-        handoff=handoff,
-        kind=kind,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        department_id=department_id,
-        created_at=at,
-        payload=payload,
+def _user(actor: User | None) -> User | None:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+class _Change:
+    """One state change in the making: the time, the configuration it reads and the rows it writes.
+
+    Writes are gathered and each row is written once (`_flush`): the case in one UPDATE, the events
+    in one INSERT, the outbox entries in one more. The calendars and the process definition come
+    from the process's memory, under the configuration stamp read by the locking statement."""
+
+    def __init__(self, case: Case, *, at: datetime, actor: User | None, stamp: int | None) -> None:
+        self.case, self.at, self.actor = case, at, _user(actor)
+        self.departments = dept_snapshot.snapshot(stamp)
+        self.definition = definitions.definition(case.process_id, stamp)
+        self.case_fields: set[str] = set()
+        self.touched = False
+        self.events: list[CaseEvent] = []
+        self.entries: list[OutboxEntry] = []
+
+    def department(self, department_id: int) -> Department:
+        return self.departments.department(department_id)
+
+    def schedule(self, department_id: int) -> Schedule:
+        return self.departments.department_schedule(department_id)
+
+    def business_seconds(self, department_id: int, start: datetime, end: datetime) -> int:
+        return max(0, int(self.schedule(department_id).between(start, end).total_seconds()))
+
+    def touch(self, *fields: str) -> None:
+        self.case_fields.update(fields)
+        self.touched = True
+
+    def event(
+        self,
+        kind: str,
+        *,
+        department_id: int | None = None,
+        handoff: Handoff | None = None,
+        actor: User | bool | None = True,
+        **payload: Any,
+    ) -> CaseEvent:
+        event = CaseEvent(
+            case=self.case,
+            handoff=handoff,
+            kind=kind,
+            actor=self.actor if actor is True else _user(actor or None),
+            department_id=department_id,
+            created_at=self.at,
+            payload=payload,
+        )
+        self.events.append(event)
+        return event
+
+    def notify(self, kind: str, key: str, handoff: Handoff, **facts: Any) -> None:
+        if not notifications.muted_now():
+            self.entries.append(
+                notifications.handoff_entry(
+                    kind, key, handoff_id=handoff.pk, case_id=self.case.pk, at=self.at, **facts
+                )
+            )
+
+    def flush(self) -> None:
+        case = self.case
+        if self.touched:
+            case.updated_at = max(self.at, case.updated_at) if case.updated_at else self.at
+            case.save(update_fields=[*sorted(self.case_fields), "updated_at"])
+        if self.events:
+            CaseEvent.objects.bulk_create(self.events)
+        notifications.enqueue(self.entries)
+
+
+def _stamped(qs):
+    return qs.annotate(_stamp=dept_snapshot.stamp_subquery())
+
+
+def _member(actor: User | None, department_ref: str) -> Exists | Value:
+    """Whether the actor is a member of the department: one more column of the locking statement, so
+    that the usual case (a member acting for their own department) costs no query of its own."""
+    if actor is None or not actor.is_authenticated:
+        return Value(False)
+    return Exists(
+        Membership.objects.filter(
+            user_id=actor.pk, department_id=OuterRef(department_ref), department__is_active=True
+        )
     )
 
 
@@ -75,78 +145,94 @@ def _lock_case(case_id: int) -> Case:
     try:
         # NO KEY UPDATE: services never change a case's key, and this lock then does not block the
         # KEY SHARE locks that inserting events (foreign keys to the case) takes in the SLA sweep.
-        return (
-            Case.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("process")
-            .get(pk=case_id)
-        )
+        return _stamped(
+            Case.objects.select_for_update(of=("self",), no_key=True).select_related("process")
+        ).get(pk=case_id)
     except Case.DoesNotExist as exc:
         raise NotFound("No such case.") from exc
 
 
-def _lock_handoff(handoff_id: int) -> tuple[Case, Handoff]:
-    case_id = Handoff.objects.filter(pk=handoff_id).values_list("case_id", flat=True).first()
-    if case_id is None:
-        raise NotFound("No such handoff.")
-    case = _lock_case(case_id)
-    handoff = Handoff.objects.select_related("to_department", "to_stage").get(pk=handoff_id)
-    return case, handoff
-
-
-def _open_handoff(case: Case) -> Handoff | None:
-    return (
-        Handoff.objects.select_related("to_department", "to_stage")
-        .filter(case=case, status__in=Handoff.OPEN_STATUSES)
-        .first()
+def _locked_handoffs(actor: User | None):
+    """Handoffs with their case, both locked in one statement (case first in every lock order: the
+    services serialise on the case). After a wait PostgreSQL re-reads both locked rows, so what comes
+    back is what the previous holder committed."""
+    return _stamped(
+        Handoff.objects.select_for_update(of=("self", "case"), no_key=True)
+        .select_related("case", "case__process")
+        .annotate(_member=_member(actor, "to_department_id"))
     )
 
 
-def _require_open_handoff(case: Case) -> Handoff:
-    handoff = _open_handoff(case)
+def _adopt(change: _Change, handoff: Handoff) -> Handoff:
+    handoff.case = change.case
+    handoff.to_department = change.department(handoff.to_department_id)
+    if handoff.to_stage_id is not None:
+        handoff.to_stage = change.definition.stage(handoff.to_stage_id)
+    return handoff
+
+
+def _lock_handoff(handoff_id: int, actor: User | None, at: datetime) -> tuple[_Change, Handoff]:
+    handoff = _locked_handoffs(actor).filter(pk=handoff_id).first()
+    if handoff is None:
+        raise NotFound("No such handoff.")
+    change = _Change(handoff.case, at=at, actor=actor, stamp=handoff._stamp)
+    return change, _adopt(change, handoff)
+
+
+def _lock_open(case_id: int, actor: User | None, at: datetime) -> tuple[_Change, Handoff | None]:
+    """The case locked with its open handoff. Usually one statement through the open handoff; when
+    there is none (or it closed while this waited for the lock), the case alone, then a fresh look."""
+    handoff = _locked_handoffs(actor).filter(case_id=case_id, status__in=Handoff.OPEN_STATUSES).first()
+    if handoff is not None:
+        change = _Change(handoff.case, at=at, actor=actor, stamp=handoff._stamp)
+        return change, _adopt(change, handoff)
+    case = _lock_case(case_id)
+    change = _Change(case, at=at, actor=actor, stamp=case._stamp)
+    handoff = (
+        Handoff.objects.filter(case_id=case_id, status__in=Handoff.OPEN_STATUSES)
+        .annotate(_member=_member(actor, "to_department_id"))
+        .first()
+    )
+    return change, _adopt(change, handoff) if handoff is not None else None
+
+
+def _require_open_handoff(handoff: Handoff | None) -> Handoff:
     if handoff is None:
         raise StateConflict("The case has no open handoff.", code="no_open_handoff")
     return handoff
 
 
-def _touch(case: Case, at: datetime, *fields: str) -> None:
-    case.updated_at = max(at, case.updated_at) if case.updated_at else at
-    case.save(update_fields=[*fields, "updated_at"])
+def _require_acts_for(actor: User, handoff: Handoff, action: str) -> None:
+    policy.require_acts_for(actor, handoff.to_department_id, action=action, member=handoff._member)
 
 
-def _business_seconds(department: Department, start: datetime, end: datetime, cache: ScheduleCache) -> int:
-    return max(0, int(cache.get(department.calendar_id).between(start, end).total_seconds()))
-
-
-def _targets(stage: Stage | None, priority: str) -> tuple[int, int]:
+def _targets(change: _Change, stage: Stage | None, priority: str) -> tuple[int, int]:
     if stage is None:  # compensation approval
         return (
             settings.BATON_APPROVAL_RESPONSE_MINUTES * 60,
             settings.BATON_APPROVAL_RESOLUTION_MINUTES * 60,
         )
-    target = StageTarget.objects.filter(stage=stage, priority=priority).first()
+    target = change.definition.targets.get((stage.pk, priority))
     if target is None:
         raise InvalidInput(
             f"Stage {stage.code} has no target for priority {priority}; the quality office must set one.",
             code="stage_without_target",
         )
-    return target.response_minutes * 60, target.resolution_minutes * 60
+    return target
 
 
 def _request_handoff(
-    case: Case,
+    change: _Change,
     *,
     to_department: Department,
     to_stage: Stage | None,
     from_handoff: Handoff | None,
-    actor: User | None,
-    at: datetime,
     note: str = "",
     kind: str = Handoff.Kind.ROUTING,
-    cache: ScheduleCache | None = None,
 ) -> Handoff:
-    cache = cache or ScheduleCache()
-    response_s, resolution_s = _targets(to_stage, case.priority)
-    schedule = cache.get(to_department.calendar_id)
+    case, at = change.case, change.at
+    response_s, resolution_s = _targets(change, to_stage, case.priority)
+    schedule = change.schedule(to_department.pk)
     handoff = Handoff.objects.create(
         case=case,
         kind=kind,
@@ -156,7 +242,7 @@ def _request_handoff(
         to_stage=to_stage,
         priority=case.priority,
         note=note,
-        requested_by=actor if actor is not None and actor.is_authenticated else None,
+        requested_by=change.actor,
         requested_at=at,
         response_target_seconds=response_s,
         resolution_target_seconds=resolution_s,
@@ -168,12 +254,9 @@ def _request_handoff(
     if to_stage is not None:
         case.current_stage = to_stage
     case.current_department = to_department
-    _touch(case, at, "current_stage", "current_department")
-    _event(
-        case,
+    change.touch("current_stage", "current_department")
+    change.event(
         Kind.HANDOFF_REQUESTED,
-        at=at,
-        actor=actor,
         department_id=handoff.from_department_id,
         handoff=handoff,
         to_department=to_department.code,
@@ -183,38 +266,38 @@ def _request_handoff(
         response_due_at=handoff.response_due_at.isoformat(),
         resolution_due_at=handoff.resolution_due_at.isoformat(),
     )
-    notifications.notify_handoff_requested(handoff)
+    # Members of the receiving department; an approval handoff has its own kind of notice.
+    notice = NoticeKind.COMPENSATION_APPROVAL if kind == Handoff.Kind.APPROVAL else NoticeKind.HANDOFF_ARRIVED
+    change.notify(notice, f"{notice}:{handoff.pk}", handoff)
     return handoff
 
 
-def _finish(handoff: Handoff, *, status: str, actor: User | None, at: datetime, cache: ScheduleCache) -> None:
-    """Close an open handoff as completed or returned, storing its business time to complete."""
+def _finish(change: _Change, handoff: Handoff, *, status: str, fields: set[str]) -> None:
+    """Close an open handoff as completed or returned, storing its business time to complete. The
+    caller saves the handoff once, with `fields`."""
+    at = change.at
     if handoff.paused_at is not None:
-        _end_pause(handoff, actor=actor, at=at, cache=cache)
+        _end_pause(change, handoff, fields=fields)
     handoff.status = status
-    fields = ["status"]
+    fields.add("status")
     if status == Handoff.Status.COMPLETED:
-        handoff.completed_by, handoff.completed_at = actor, at
-        elapsed = _business_seconds(handoff.to_department, handoff.requested_at, at, cache)
+        handoff.completed_by, handoff.completed_at = change.actor, at
+        elapsed = change.business_seconds(handoff.to_department_id, handoff.requested_at, at)
         handoff.seconds_to_complete = max(0, elapsed - handoff.paused_seconds)
-        fields += ["completed_by", "completed_at", "seconds_to_complete"]
+        fields.update(["completed_by", "completed_at", "seconds_to_complete"])
     if handoff.resolution_breached_at is None and at > handoff.resolution_due_at:
         # Completed late before a sweep saw it: the breach happened at the due time all the same.
         handoff.resolution_breached_at = handoff.resolution_due_at
-        fields.append("resolution_breached_at")
-    handoff.save(update_fields=fields)
+        fields.add("resolution_breached_at")
 
 
-def _complete(
-    case: Case, handoff: Handoff, *, actor: User | None, at: datetime, cache: ScheduleCache
-) -> None:
-    """Complete the open handoff and write its event, with the business time it took."""
-    _finish(handoff, status=Handoff.Status.COMPLETED, actor=actor, at=at, cache=cache)
-    _event(
-        case,
+def _complete(change: _Change, handoff: Handoff, fields: set[str] | None = None) -> None:
+    """Complete the open handoff, save it once and write its event, with the business time it took."""
+    fields = set() if fields is None else fields
+    _finish(change, handoff, status=Handoff.Status.COMPLETED, fields=fields)
+    handoff.save(update_fields=sorted(fields))
+    change.event(
         Kind.HANDOFF_COMPLETED,
-        at=at,
-        actor=actor,
         department_id=handoff.to_department_id,
         handoff=handoff,
         business_seconds=handoff.seconds_to_complete,
@@ -222,49 +305,41 @@ def _complete(
     )
 
 
-def _mark_accepted(
-    handoff: Handoff, case: Case, *, actor: User | None, at: datetime, cache: ScheduleCache
-) -> None:
+def _mark_accepted(change: _Change, handoff: Handoff, *, actor: User | bool | None = True) -> set[str]:
+    """Accept the handoff in memory and write its event; returns the fields the caller saves."""
+    at = change.at
+    who = change.actor if actor is True else _user(actor or None)
     handoff.status = Handoff.Status.ACCEPTED
-    handoff.accepted_by, handoff.accepted_at = actor, at
-    handoff.seconds_to_accept = _business_seconds(handoff.to_department, handoff.requested_at, at, cache)
-    if handoff.assignee_id is None and actor is not None:
-        handoff.assignee = actor
+    handoff.accepted_by, handoff.accepted_at = who, at
+    handoff.seconds_to_accept = change.business_seconds(handoff.to_department_id, handoff.requested_at, at)
+    if handoff.assignee_id is None and who is not None:
+        handoff.assignee = who
     if handoff.response_breached_at is None and at > handoff.response_due_at:
         handoff.response_breached_at = handoff.response_due_at
-    handoff.save(
-        update_fields=[
-            "status",
-            "accepted_by",
-            "accepted_at",
-            "seconds_to_accept",
-            "assignee",
-            "response_breached_at",
-        ]
-    )
+    case = change.case
     if case.status == Case.Status.OPEN:
         case.status = Case.Status.IN_PROGRESS
-        _touch(case, at, "status")
-    _event(
-        case,
+        change.touch("status")
+    change.event(
         Kind.HANDOFF_ACCEPTED,
-        at=at,
-        actor=actor,
         department_id=handoff.to_department_id,
         handoff=handoff,
+        actor=actor,
         business_seconds=handoff.seconds_to_accept,
         within_target=handoff.seconds_to_accept <= handoff.response_target_seconds,
     )
+    return {"status", "accepted_by", "accepted_at", "seconds_to_accept", "assignee", "response_breached_at"}
 
 
-def _end_pause(handoff: Handoff, *, actor: User | None, at: datetime, cache: ScheduleCache) -> int:
+def _end_pause(change: _Change, handoff: Handoff, *, fields: set[str]) -> int:
+    at = change.at
     segment = PauseSegment.objects.get(handoff=handoff, ended_at=None)
-    seconds = _business_seconds(handoff.to_department, segment.started_at, at, cache)
-    segment.ended_at, segment.ended_by, segment.business_seconds = at, actor, seconds
+    seconds = change.business_seconds(handoff.to_department_id, segment.started_at, at)
+    segment.ended_at, segment.ended_by, segment.business_seconds = at, change.actor, seconds
     segment.save(update_fields=["ended_at", "ended_by", "business_seconds"])
     handoff.paused_at = None
     handoff.paused_seconds += seconds
-    schedule = cache.get(handoff.to_department.calendar_id)
+    schedule = change.schedule(handoff.to_department_id)
     # The resolution clock excludes paused time: due = requested + target + everything paused so far.
     handoff.resolution_due_at = schedule.add(
         handoff.requested_at, timedelta(seconds=handoff.resolution_target_seconds + handoff.paused_seconds)
@@ -273,18 +348,31 @@ def _end_pause(handoff: Handoff, *, actor: User | None, at: datetime, cache: Sch
         handoff.requested_at,
         timedelta(seconds=handoff.resolution_target_seconds * DUE_SOON_FRACTION + handoff.paused_seconds),
     )
-    handoff.save(update_fields=["paused_at", "paused_seconds", "resolution_due_at", "resolution_warn_at"])
+    fields.update(["paused_at", "paused_seconds", "resolution_due_at", "resolution_warn_at"])
     return seconds
 
 
 # -- intake ---------------------------------------------------------------------------------------
-def _next_reference(process: ServiceProcess, at: datetime) -> str:
+def _next_reference(process: ServiceProcess, at: datetime) -> tuple[str, int | None]:
+    """The next number of the process's prefix and month, and the configuration stamp, in one
+    statement (an upsert).
+
+    Outside any transaction of the caller's, the number is taken in a transaction of its own, so
+    intakes do not queue on the counter's row lock for the length of theirs. An intake that then
+    fails leaves a gap in the numbers; references stay unique."""
     period = timezone.localtime(at).strftime("%Y%m")
-    counter, _ = ReferenceCounter.objects.get_or_create(prefix=process.reference_prefix, period=period)
-    # The row lock taken by this UPDATE is held until commit: concurrent openings queue here.
-    ReferenceCounter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
-    value = ReferenceCounter.objects.filter(pk=counter.pk).values_list("value", flat=True).get()
-    return f"{process.reference_prefix}-{period}-{value:06d}"
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    stamps = connection.ops.quote_name(ConfigStamp._meta.db_table)
+    # Table names come from the models, quoted; the values are parameters.
+    sql = (
+        f"INSERT INTO {table} (prefix, period, value) VALUES (%s, %s, 1) "  # noqa: S608
+        f"ON CONFLICT (prefix, period) DO UPDATE SET value = {table}.value + 1 "
+        f"RETURNING value, (SELECT value FROM {stamps} WHERE id = 1)"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [process.reference_prefix, period])
+        value, stamp = cursor.fetchone()
+    return f"{process.reference_prefix}-{period}-{value:06d}", stamp
 
 
 def _existing_intake(source: str, external_id: str) -> Case | None:
@@ -295,7 +383,6 @@ def _existing_intake(source: str, external_id: str) -> Case | None:
     return Case.objects.filter(source=source, external_id=external_id).exclude(external_id="").first()
 
 
-@transaction.atomic
 def case_open(
     *,
     process: ServiceProcess,
@@ -333,81 +420,96 @@ def case_open(
     existing = _existing_intake(source, external_id)
     if existing is not None:
         return existing, False
-    initial = Stage.objects.select_related("department").filter(process=process, is_initial=True).first()
-    if initial is None:
+    reference, stamp = _next_reference(process, at)
+    if definitions.definition(process.pk, stamp).initial is None:
         raise InvalidInput(
             f"Process {process.code} has no initial stage.", code="process_without_initial_stage"
         )
-
-    reference = _next_reference(process, at)
-    # Under the counter lock a racing twin has committed by now: look again before inserting.
-    existing = _existing_intake(source, external_id)
-    if existing is not None:
-        return existing, False
-    cache = ScheduleCache()
-    schedule = cache.get(initial.department.calendar_id)
-    regulatory = None
-    if process.regulatory_days:
-        regulatory = timezone.localtime(at).date() + timedelta(days=process.regulatory_days)
     try:
-        with transaction.atomic():
-            case = Case.objects.create(
-                reference=reference,
-                process=process,
-                title=title.strip(),
-                description=description,
-                customer_id=customer_id,
-                customer_name=customer_name,
-                customer_phone=customer_phone,
-                channel=channel,
-                priority=priority,
-                source=source,
-                external_id=external_id,
-                due_at=schedule.add(at, timedelta(hours=process.e2e_hours(priority))),
-                regulatory_deadline=regulatory,
-                created_by=actor,
-                created_at=at,
-                updated_at=at,
-            )
+        return _open(
+            process=process,
+            stamp=stamp,
+            reference=reference,
+            title=title,
+            channel=channel,
+            actor=actor,
+            priority=priority,
+            description=description,
+            customer_id=customer_id,
+            customer_name=customer_name,
+            customer_phone=customer_phone,
+            source=source,
+            external_id=external_id,
+            note=note,
+            at=at,
+        )
     except IntegrityError:
+        # A racing twin with the same source + external_id committed first: this transaction (or
+        # savepoint, inside the caller's) is rolled back whole, and the twin is the answer.
         existing = _existing_intake(source, external_id)
         if existing is None:
             raise
         return existing, False
-    _event(
-        case,
+
+
+@transaction.atomic
+def _open(
+    *, process: ServiceProcess, reference: str, stamp: int | None, at: datetime, actor: User, **data: Any
+) -> tuple[Case, bool]:
+    case = Case(
+        reference=reference,
+        process=process,
+        title=data["title"].strip(),
+        description=data["description"],
+        customer_id=data["customer_id"],
+        customer_name=data["customer_name"],
+        customer_phone=data["customer_phone"],
+        channel=data["channel"],
+        priority=data["priority"],
+        source=data["source"],
+        external_id=data["external_id"],
+        regulatory_deadline=(
+            timezone.localtime(at).date() + timedelta(days=process.regulatory_days)
+            if process.regulatory_days
+            else None
+        ),
+        created_by=actor,
+        created_at=at,
+        updated_at=at,
+    )
+    change = _Change(case, at=at, actor=actor, stamp=stamp)
+    initial = change.definition.initial
+    schedule = change.schedule(initial.department_id)
+    case.due_at = schedule.add(at, timedelta(hours=process.e2e_hours(data["priority"])))
+    # The intake handoff's stage and department are the case's from its first row.
+    case.current_stage, case.current_department = initial, initial.department
+    case.save(force_insert=True)
+    change.event(
         Kind.CREATED,
-        at=at,
-        actor=actor,
         department_id=initial.department_id,
         process=process.code,
-        channel=channel,
-        priority=priority,
-        source=source,
-        external_id=external_id,
+        channel=data["channel"],
+        priority=data["priority"],
+        source=data["source"],
+        external_id=data["external_id"],
     )
     _request_handoff(
-        case,
-        to_department=initial.department,
-        to_stage=initial,
-        from_handoff=None,
-        actor=actor,
-        at=at,
-        note=note,
-        cache=cache,
+        change, to_department=initial.department, to_stage=initial, from_handoff=None, note=data["note"]
     )
+    change.touched = False  # the INSERT above wrote the case as it is
+    change.flush()
     return case, True
 
 
 # -- handoff moves --------------------------------------------------------------------------------
 @transaction.atomic
 def handoff_accept(*, handoff: Handoff, actor: User, at: datetime | None = None) -> Handoff:
-    at = _now(at)
-    case, handoff = _lock_handoff(handoff.pk)
-    policy.require_acts_for(actor, handoff.to_department_id, action="accept")
+    change, handoff = _lock_handoff(handoff.pk, actor, _now(at))
+    _require_acts_for(actor, handoff, "accept")
     if handoff.status != Handoff.Status.PENDING:
         raise StateConflict("Only a pending handoff can be accepted.", code="handoff_not_pending")
-    _mark_accepted(handoff, case, actor=actor, at=at, cache=ScheduleCache())
+    handoff.save(update_fields=sorted(_mark_accepted(change, handoff)))
+    change.flush()
     return handoff
 
 
@@ -417,8 +519,9 @@ def handoff_return(*, handoff: Handoff, actor: User, reason: str, at: datetime |
     at = _now(at)
     if not (reason or "").strip():
         raise _invalid("reason", "A reason is required to return a handoff.", "reason_required")
-    case, handoff = _lock_handoff(handoff.pk)
-    policy.require_acts_for(actor, handoff.to_department_id, action="return")
+    change, handoff = _lock_handoff(handoff.pk, actor, at)
+    case = change.case
+    _require_acts_for(actor, handoff, "return")
     if not handoff.is_open:
         raise StateConflict("Only an open handoff can be returned.", code="handoff_not_open")
     if handoff.from_department_id is None:
@@ -429,7 +532,7 @@ def handoff_return(*, handoff: Handoff, actor: User, reason: str, at: datetime |
         raise StateConflict(
             "The case is resolved: reopen it instead of returning the call-back.", code="case_not_open"
         )
-    cache = ScheduleCache()
+    fields: set[str] = set()
     if (
         handoff.status == Handoff.Status.PENDING
         and handoff.response_breached_at is None
@@ -437,32 +540,26 @@ def handoff_return(*, handoff: Handoff, actor: User, reason: str, at: datetime |
     ):
         # Returned without ever being accepted, after the golden response time: that response breached.
         handoff.response_breached_at = handoff.response_due_at
-    _finish(handoff, status=Handoff.Status.RETURNED, actor=actor, at=at, cache=cache)
-    handoff.returned_by, handoff.returned_at, handoff.return_reason = actor, at, reason.strip()
-    handoff.save(update_fields=["returned_by", "returned_at", "return_reason", "response_breached_at"])
-    _event(
-        case,
+        fields.add("response_breached_at")
+    _finish(change, handoff, status=Handoff.Status.RETURNED, fields=fields)
+    handoff.returned_by, handoff.returned_at, handoff.return_reason = change.actor, at, reason.strip()
+    handoff.save(update_fields=sorted(fields | {"returned_by", "returned_at", "return_reason"}))
+    sender = change.department(handoff.from_department_id)
+    change.event(
         Kind.HANDOFF_RETURNED,
-        at=at,
-        actor=actor,
         department_id=handoff.to_department_id,
         handoff=handoff,
         reason=handoff.return_reason,
-        to_department=handoff.from_department.code,
+        to_department=sender.code,
     )
-    notifications.notify_returned(handoff)
-    sender = Department.objects.get(pk=handoff.from_department_id)
+    # The person who sent the handoff learns that it came back, and why.
+    change.notify(NoticeKind.RETURNED, f"returned:{handoff.pk}", handoff, reason=handoff.return_reason)
+    from_stage = change.definition.stage(handoff.from_stage_id) if handoff.from_stage_id else None
     back = Handoff(to_department=handoff.to_department, to_stage=handoff.to_stage)
     _request_handoff(
-        case,
-        to_department=sender,
-        to_stage=handoff.from_stage,
-        from_handoff=back,
-        actor=actor,
-        at=at,
-        note=handoff.return_reason,
-        cache=cache,
+        change, to_department=sender, to_stage=from_stage, from_handoff=back, note=handoff.return_reason
     )
+    change.flush()
     return handoff
 
 
@@ -471,47 +568,39 @@ def case_forward(
     *, case: Case, to_stage: Stage | str, actor: User, note: str = "", at: datetime | None = None
 ) -> Handoff:
     """Complete the accepted handoff and request the next one along an allowed transition."""
-    at = _now(at)
-    case = _lock_case(case.pk)
-    handoff = _require_open_handoff(case)
-    policy.require_acts_for(actor, handoff.to_department_id, action="forward")
-    if isinstance(to_stage, str):
-        target = (
-            Stage.objects.select_related("department").filter(process=case.process, code=to_stage).first()
-        )
-        if target is None:
-            raise _invalid(
-                "to_stage", f"Unknown stage {to_stage!r} in process {case.process.code}.", "unknown_stage"
-            )
-    else:
-        target = to_stage
+    change, handoff = _lock_open(case.pk, actor, _now(at))
+    handoff = _require_open_handoff(handoff)
+    case = change.case
+    _require_acts_for(actor, handoff, "forward")
+    definition = change.definition
+    target = (
+        definition.by_code.get(to_stage)
+        if isinstance(to_stage, str)
+        else definition.stages.get(to_stage.pk, to_stage)
+    )
+    if target is None:
+        code = to_stage if isinstance(to_stage, str) else to_stage.code
+        raise _invalid("to_stage", f"Unknown stage {code!r} in process {case.process.code}.", "unknown_stage")
     if handoff.kind != Handoff.Kind.ROUTING:
         raise StateConflict("A compensation approval is decided, not forwarded.", code="handoff_is_approval")
     if handoff.status != Handoff.Status.ACCEPTED:
         raise StateConflict("Accept the handoff before forwarding it.", code="handoff_not_accepted")
-    if not Transition.objects.filter(from_stage=handoff.to_stage, to_stage=target).exists():
+    if (handoff.to_stage_id, target.pk) not in definition.routes:
         raise _invalid(
             "to_stage", f"There is no route from {handoff.to_stage.code} to {target.code}.", "no_such_route"
         )
-    cache = ScheduleCache()
-    _complete(case, handoff, actor=actor, at=at, cache=cache)
-    return _request_handoff(
-        case,
-        to_department=target.department,
-        to_stage=target,
-        from_handoff=handoff,
-        actor=actor,
-        at=at,
-        note=note,
-        cache=cache,
+    _complete(change, handoff)
+    new = _request_handoff(
+        change, to_department=target.department, to_stage=target, from_handoff=handoff, note=note
     )
+    change.flush()
+    return new
 
 
 @transaction.atomic
 def handoff_claim(*, handoff: Handoff, actor: User, at: datetime | None = None) -> Handoff:
-    at = _now(at)
-    case, handoff = _lock_handoff(handoff.pk)
-    policy.require_acts_for(actor, handoff.to_department_id, action="claim")
+    change, handoff = _lock_handoff(handoff.pk, actor, _now(at))
+    _require_acts_for(actor, handoff, "claim")
     if not handoff.is_open:
         raise StateConflict("Only an open handoff can be claimed.", code="handoff_not_open")
     if handoff.assignee_id == actor.pk:
@@ -520,14 +609,8 @@ def handoff_claim(*, handoff: Handoff, actor: User, at: datetime | None = None) 
         raise StateConflict("Someone else has claimed this handoff.", code="handoff_already_claimed")
     handoff.assignee = actor
     handoff.save(update_fields=["assignee"])
-    _event(
-        case,
-        Kind.HANDOFF_CLAIMED,
-        at=at,
-        actor=actor,
-        department_id=handoff.to_department_id,
-        handoff=handoff,
-    )
+    change.event(Kind.HANDOFF_CLAIMED, department_id=handoff.to_department_id, handoff=handoff)
+    change.flush()
     return handoff
 
 
@@ -539,8 +622,8 @@ def handoff_pause(
     at = _now(at)
     if cause not in PauseSegment.Cause.values:
         raise _invalid("cause", f"Unknown pause cause {cause!r}.", "unknown_cause")
-    case, handoff = _lock_handoff(handoff.pk)
-    policy.require_acts_for(actor, handoff.to_department_id, action="pause")
+    change, handoff = _lock_handoff(handoff.pk, actor, at)
+    _require_acts_for(actor, handoff, "pause")
     if handoff.status != Handoff.Status.ACCEPTED:
         raise StateConflict("Only an accepted handoff can be paused.", code="handoff_not_accepted")
     if handoff.paused_at is not None:
@@ -548,37 +631,28 @@ def handoff_pause(
     PauseSegment.objects.create(handoff=handoff, cause=cause, note=note, started_at=at, started_by=actor)
     handoff.paused_at = at
     handoff.save(update_fields=["paused_at"])
-    _event(
-        case,
-        Kind.PAUSED,
-        at=at,
-        actor=actor,
-        department_id=handoff.to_department_id,
-        handoff=handoff,
-        cause=cause,
-        note=note,
-    )
+    change.event(Kind.PAUSED, department_id=handoff.to_department_id, handoff=handoff, cause=cause, note=note)
+    change.flush()
     return handoff
 
 
 @transaction.atomic
 def handoff_resume(*, handoff: Handoff, actor: User, at: datetime | None = None) -> Handoff:
-    at = _now(at)
-    case, handoff = _lock_handoff(handoff.pk)
-    policy.require_acts_for(actor, handoff.to_department_id, action="resume")
+    change, handoff = _lock_handoff(handoff.pk, actor, _now(at))
+    _require_acts_for(actor, handoff, "resume")
     if handoff.paused_at is None:
         raise StateConflict("The handoff is not paused.", code="handoff_not_paused")
-    seconds = _end_pause(handoff, actor=actor, at=at, cache=ScheduleCache())
-    _event(
-        case,
+    fields: set[str] = set()
+    seconds = _end_pause(change, handoff, fields=fields)
+    handoff.save(update_fields=sorted(fields))
+    change.event(
         Kind.RESUMED,
-        at=at,
-        actor=actor,
         department_id=handoff.to_department_id,
         handoff=handoff,
         paused_business_seconds=seconds,
         resolution_due_at=handoff.resolution_due_at.isoformat(),
     )
+    change.flush()
     return handoff
 
 
@@ -588,12 +662,13 @@ def case_comment(*, case: Case, actor: User, text: str, at: datetime | None = No
     at = _now(at)
     if not (text or "").strip():
         raise _invalid("text", "A comment cannot be empty.", "comment_required")
-    case = _lock_case(case.pk)
-    policy.require_works_on_case(actor, case, action="comment on")
-    _touch(case, at)
-    return _event(
-        case, Kind.COMMENT, at=at, actor=actor, department_id=case.current_department_id, text=text.strip()
-    )
+    locked = _lock_case(case.pk)
+    policy.require_works_on_case(actor, locked, action="comment on")
+    change = _Change(locked, at=at, actor=actor, stamp=locked._stamp)
+    change.touch()
+    event = change.event(Kind.COMMENT, department_id=locked.current_department_id, text=text.strip())
+    change.flush()
+    return event
 
 
 def _parse_amount(amount: Any) -> Decimal | None:
@@ -615,32 +690,13 @@ def _parse_amount(amount: Any) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def _callback_stage(resolved_stage: Stage) -> Stage | None:
-    route = (
-        Transition.objects.select_related("to_stage__department")
-        .filter(from_stage=resolved_stage, to_stage__is_final=True)
-        .exclude(to_stage=resolved_stage)
-        .first()
-    )
-    return route.to_stage if route else None
-
-
-def _apply_resolution(
-    case: Case,
-    *,
-    actor: User | None,
-    at: datetime,
-    from_handoff: Handoff,
-    cache: ScheduleCache,
-    resolver: User | None = None,
-):
+def _apply_resolution(change: _Change, *, from_handoff: Handoff, resolver: User | None = None) -> None:
     """`resolver` is who proposed the resolution when someone else (the compensation approver) is
     the actor completing it: the resolution stays theirs."""
+    case = change.case
     case.status = Case.Status.RESOLVED
-    case.resolved_at, case.resolved_by = at, resolver or actor
-    _touch(
-        case,
-        at,
+    case.resolved_at, case.resolved_by = change.at, resolver or change.actor
+    change.touch(
         "status",
         "resolved_at",
         "resolved_by",
@@ -650,27 +706,21 @@ def _apply_resolution(
         "compensation_approval",
         "resolved_stage",
     )
-    _event(
-        case,
+    change.event(
         Kind.RESOLVED,
-        at=at,
-        actor=actor,
         department_id=case.resolved_stage.department_id,
         resolution=case.resolution,
         recovery_measure=case.recovery_measure,
         compensation_amount=str(case.compensation_amount) if case.compensation_amount is not None else None,
     )
-    callback = _callback_stage(case.resolved_stage)
+    callback = change.definition.callback(case.resolved_stage_id)
     if callback is not None:
         _request_handoff(
-            case,
+            change,
             to_department=callback.department,
             to_stage=callback,
             from_handoff=from_handoff,
-            actor=actor,
-            at=at,
             note="call-back",
-            cache=cache,
         )
 
 
@@ -697,9 +747,10 @@ def case_resolve(
         errors["compensation_amount"] = ["A compensation needs an amount above zero."]
     if errors:
         raise InvalidInput("Invalid resolution.", extra={"fields": errors})
-    case = _lock_case(case.pk)
-    handoff = _require_open_handoff(case)
-    policy.require_acts_for(actor, handoff.to_department_id, action="resolve")
+    change, handoff = _lock_open(case.pk, actor, at)
+    handoff = _require_open_handoff(handoff)
+    case = change.case
+    _require_acts_for(actor, handoff, "resolve")
     if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
         raise StateConflict("Only an open case can be resolved.", code="case_not_open")
     if handoff.kind != Handoff.Kind.ROUTING:
@@ -710,8 +761,7 @@ def case_resolve(
         raise StateConflict(
             f"Stage {handoff.to_stage.code} cannot resolve cases.", code="stage_cannot_resolve"
         )
-    cache = ScheduleCache()
-    _complete(case, handoff, actor=actor, at=at, cache=cache)
+    _complete(change, handoff)
     case.resolution = resolution.strip()
     case.recovery_measure = recovery_measure
     case.compensation_amount = amount
@@ -723,40 +773,31 @@ def case_resolve(
         and amount > process.compensation_threshold
     )
     if needs_approval:
+        approver = change.department(process.compensation_approver_id)
         case.compensation_approval = Case.Approval.PENDING
-        _touch(
-            case,
-            at,
-            "resolution",
-            "recovery_measure",
-            "compensation_amount",
-            "compensation_approval",
-            "resolved_stage",
+        change.touch(
+            "resolution", "recovery_measure", "compensation_amount", "compensation_approval", "resolved_stage"
         )
-        _event(
-            case,
+        change.event(
             Kind.COMPENSATION_REQUESTED,
-            at=at,
-            actor=actor,
             department_id=handoff.to_department_id,
             amount=str(amount),
             threshold=str(process.compensation_threshold),
-            approver=process.compensation_approver.code,
+            approver=approver.code,
         )
         _request_handoff(
-            case,
-            to_department=process.compensation_approver,
+            change,
+            to_department=approver,
             to_stage=None,
             from_handoff=handoff,
-            actor=actor,
-            at=at,
             note=f"compensation {amount}",
             kind=Handoff.Kind.APPROVAL,
-            cache=cache,
         )
+        change.flush()
         return case
     case.compensation_approval = Case.Approval.NOT_NEEDED
-    _apply_resolution(case, actor=actor, at=at, from_handoff=handoff, cache=cache)
+    _apply_resolution(change, from_handoff=handoff)
+    change.flush()
     return case
 
 
@@ -767,82 +808,81 @@ def compensation_decide(
     at = _now(at)
     if not approve and not (note or "").strip():
         raise _invalid("note", "Say why the compensation is rejected.", "reason_required")
-    case = _lock_case(case.pk)
-    handoff = _require_open_handoff(case)
+    change, handoff = _lock_open(case.pk, actor, at)
+    handoff = _require_open_handoff(handoff)
+    case = change.case
     if handoff.kind != Handoff.Kind.APPROVAL:
         raise StateConflict("No compensation is awaiting approval.", code="no_pending_approval")
-    policy.require_acts_for(actor, handoff.to_department_id, action="approve")
-    cache = ScheduleCache()
+    _require_acts_for(actor, handoff, "approve")
+    fields: set[str] = set()
     if handoff.status == Handoff.Status.PENDING:
-        _mark_accepted(handoff, case, actor=actor, at=at, cache=cache)
-    _complete(case, handoff, actor=actor, at=at, cache=cache)
+        fields |= _mark_accepted(change, handoff)
+    _complete(change, handoff, fields)
     if approve:
         case.compensation_approval = Case.Approval.APPROVED
-        _event(
-            case,
+        change.event(
             Kind.COMPENSATION_APPROVED,
-            at=at,
-            actor=actor,
             department_id=handoff.to_department_id,
             amount=str(case.compensation_amount),
             note=note,
         )
-        _apply_resolution(
-            case, actor=actor, at=at, from_handoff=handoff, cache=cache, resolver=handoff.requested_by
-        )
+        _apply_resolution(change, from_handoff=handoff, resolver=handoff.requested_by)
+        change.flush()
         return case
     case.compensation_approval = Case.Approval.REJECTED
-    stage = case.resolved_stage
+    stage = change.definition.stage(case.resolved_stage_id)
     case.resolved_stage = None
-    _touch(case, at, "compensation_approval", "resolved_stage")
-    _event(
-        case,
+    change.touch("compensation_approval", "resolved_stage")
+    change.event(
         Kind.COMPENSATION_REJECTED,
-        at=at,
-        actor=actor,
         department_id=handoff.to_department_id,
         amount=str(case.compensation_amount),
         note=note,
     )
-    _request_handoff(
-        case,
-        to_department=stage.department,
-        to_stage=stage,
-        from_handoff=handoff,
-        actor=actor,
-        at=at,
-        note=note,
-        cache=cache,
-    )
+    _request_handoff(change, to_department=stage.department, to_stage=stage, from_handoff=handoff, note=note)
+    change.flush()
     return case
 
 
 @transaction.atomic
 def case_close(*, case: Case, actor: User | None, at: datetime | None = None, system: bool = False) -> Case:
     """Close a resolved case (the call-back department completes its handoff); `system` is auto-close."""
-    at = _now(at)
-    case = _lock_case(case.pk)
+    change, handoff = _lock_open(case.pk, actor, _now(at))
+    case = change.case
     if case.status != Case.Status.RESOLVED:
         raise StateConflict("Only a resolved case can be closed.", code="case_not_resolved")
-    handoff = _open_handoff(case)
-    cache = ScheduleCache()
     if handoff is not None:
         if not system:
-            policy.require_acts_for(actor, handoff.to_department_id, action="close")
+            _require_acts_for(actor, handoff, "close")
+        fields: set[str] = set()
         if handoff.status == Handoff.Status.PENDING:
             if not system:
                 raise StateConflict(
                     "Accept the call-back handoff before closing.", code="handoff_not_accepted"
                 )
-            _mark_accepted(handoff, case, actor=None, at=at, cache=cache)
-        _complete(case, handoff, actor=actor, at=at, cache=cache)
+            fields |= _mark_accepted(change, handoff, actor=None)
+        _complete(change, handoff, fields)
     elif not system:
         policy.require_acts_for(actor, case.current_department_id, action="close")
     case.status = Case.Status.CLOSED
-    case.closed_at = at
-    _touch(case, at, "status", "closed_at")
-    _event(case, Kind.CLOSED, at=at, actor=actor, department_id=case.current_department_id, automatic=system)
+    case.closed_at = change.at
+    change.touch("status", "closed_at")
+    change.event(Kind.CLOSED, department_id=case.current_department_id, automatic=system)
+    change.flush()
     return case
+
+
+def _cancel_open(change: _Change, pending: Handoff | None, reason: str) -> None:
+    if pending is None:
+        return
+    fields = {"status"}
+    if pending.paused_at is not None:
+        _end_pause(change, pending, fields=fields)
+    pending.status = Handoff.Status.CANCELLED
+    pending.save(update_fields=sorted(fields))
+    change.event(
+        Kind.HANDOFF_CANCELLED, department_id=pending.to_department_id, handoff=pending, reason=reason
+    )
 
 
 @transaction.atomic
@@ -851,7 +891,8 @@ def case_reopen(*, case: Case, actor: User, reason: str, at: datetime | None = N
     at = _now(at)
     if not (reason or "").strip():
         raise _invalid("reason", "Say why the case is reopened.", "reason_required")
-    case = _lock_case(case.pk)
+    change, pending = _lock_open(case.pk, actor, at)
+    case = change.case
     policy.require_works_on_case(actor, case, action="reopen")
     if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
         raise StateConflict("Only a resolved or closed case can be reopened.", code="case_not_resolved")
@@ -861,49 +902,30 @@ def case_reopen(*, case: Case, actor: User, reason: str, at: datetime | None = N
             f"The reopen window of {case.process.reopen_window_days} days has passed.",
             code="reopen_window_closed",
         )
-    cache = ScheduleCache()
-    pending = _open_handoff(case)
-    if pending is not None:
-        if pending.paused_at is not None:
-            _end_pause(pending, actor=actor, at=at, cache=cache)
-        pending.status = Handoff.Status.CANCELLED
-        pending.save(update_fields=["status"])
-        _event(
-            case,
-            Kind.HANDOFF_CANCELLED,
-            at=at,
-            actor=actor,
-            department_id=pending.to_department_id,
-            handoff=pending,
-            reason="reopened",
-        )
-    stage = case.resolved_stage or case.current_stage
+    _cancel_open(change, pending, "reopened")
+    stage = change.definition.stage(case.resolved_stage_id or case.current_stage_id)
+    origin = Handoff(
+        to_department=change.department(case.current_department_id),
+        to_stage=change.definition.stage(case.current_stage_id) if case.current_stage_id else None,
+    )
     case.status = Case.Status.IN_PROGRESS
     case.reopen_count += 1
     case.resolved_at = None
     case.closed_at = None
-    _touch(case, at, "status", "reopen_count", "resolved_at", "closed_at")
-    _event(
-        case,
+    change.touch("status", "reopen_count", "resolved_at", "closed_at")
+    change.event(
         Kind.REOPENED,
-        at=at,
-        actor=actor,
         department_id=stage.department_id,
         reason=reason.strip(),
         reopen_count=case.reopen_count,
     )
-    origin = Handoff(to_department=case.current_department, to_stage=case.current_stage)
     handoff = _request_handoff(
-        case,
-        to_department=stage.department,
-        to_stage=stage,
-        from_handoff=origin,
-        actor=actor,
-        at=at,
-        note=reason.strip(),
-        cache=cache,
+        change, to_department=stage.department, to_stage=stage, from_handoff=origin, note=reason.strip()
     )
-    notifications.notify_reopened(handoff, case.reopen_count, reason.strip())
+    change.notify(
+        NoticeKind.REOPENED, f"reopened:{case.pk}:{case.reopen_count}", handoff, reason=reason.strip()
+    )
+    change.flush()
     return case
 
 
@@ -912,36 +934,22 @@ def case_cancel(*, case: Case, actor: User, reason: str, at: datetime | None = N
     at = _now(at)
     if not (reason or "").strip():
         raise _invalid("reason", "Say why the case is cancelled.", "reason_required")
-    case = _lock_case(case.pk)
-    policy.require_acts_for(actor, case.current_department_id, action="cancel")
+    change, pending = _lock_open(case.pk, actor, at)
+    case = change.case
+    member = (
+        pending._member
+        if pending is not None and pending.to_department_id == case.current_department_id
+        else None
+    )
+    policy.require_acts_for(actor, case.current_department_id, action="cancel", member=member)
     if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
         raise StateConflict("Only an open case can be cancelled.", code="case_not_open")
-    pending = _open_handoff(case)
-    if pending is not None:
-        if pending.paused_at is not None:
-            _end_pause(pending, actor=actor, at=at, cache=ScheduleCache())
-        pending.status = Handoff.Status.CANCELLED
-        pending.save(update_fields=["status"])
-        _event(
-            case,
-            Kind.HANDOFF_CANCELLED,
-            at=at,
-            actor=actor,
-            department_id=pending.to_department_id,
-            handoff=pending,
-            reason="cancelled",
-        )
+    _cancel_open(change, pending, "cancelled")
     case.status = Case.Status.CANCELLED
     case.cancelled_at = at
-    _touch(case, at, "status", "cancelled_at")
-    _event(
-        case,
-        Kind.CANCELLED,
-        at=at,
-        actor=actor,
-        department_id=case.current_department_id,
-        reason=reason.strip(),
-    )
+    change.touch("status", "cancelled_at")
+    change.event(Kind.CANCELLED, department_id=case.current_department_id, reason=reason.strip())
+    change.flush()
     return case
 
 
@@ -973,15 +981,13 @@ def case_extend_deadline(*, case: Case, actor: User, reason: str, at: datetime |
         days = process.second_extension_days
     else:
         raise StateConflict("The deadline has been extended twice already.", code="no_more_extensions")
+    change = _Change(case, at=at, actor=actor, stamp=case._stamp)
     before = case.regulatory_deadline
     case.regulatory_deadline = before + timedelta(days=days)
     case.regulatory_extensions += 1
-    _touch(case, at, "regulatory_deadline", "regulatory_extensions")
-    _event(
-        case,
+    change.touch("regulatory_deadline", "regulatory_extensions")
+    change.event(
         Kind.DEADLINE_EXTENDED,
-        at=at,
-        actor=actor,
         department_id=case.current_department_id,
         previous=before.isoformat(),
         deadline=case.regulatory_deadline.isoformat(),
@@ -990,16 +996,14 @@ def case_extend_deadline(*, case: Case, actor: User, reason: str, at: datetime |
         approver=actor.get_username(),
         reason=reason.strip(),
     )
-    _event(
-        case,
+    change.event(
         Kind.CUSTOMER_NOTIFIED,
-        at=at,
-        actor=actor,
         department_id=case.current_department_id,
         channel=case.channel,
         about="deadline_extended",
         deadline=case.regulatory_deadline.isoformat(),
     )
+    change.flush()
     return case
 
 

@@ -2,8 +2,8 @@
 
 Set-based and batched (Saleor's sweeps): each step selects at most `batch_size` handoffs by state and
 time with FOR UPDATE SKIP LOCKED (so two sweeps at once share the work instead of doing it twice),
-updates them in one statement, writes their events with one bulk insert and queues their e-mails with
-one more. The number of queries of a run is fixed; the task re-queues itself while a step filled its
+updates them in one statement, writes their events with one bulk insert and their outbox entries
+(facts only: who is told, and in which words, is worked out at delivery) with one more. The number of queries of a run is fixed; the task re-queues itself while a step filled its
 batch. Every step's WHERE clause excludes what it already did, so a rerun changes nothing.
 """
 
@@ -17,13 +17,12 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from departments.models import Membership
+from departments import snapshot as dept_snapshot
 from processes import notifications as notes
 from processes.models import CaseEvent, Handoff, Notification
 
 Kind = Notification.Kind
 OPEN = [Handoff.Status.PENDING, Handoff.Status.ACCEPTED]
-ROLES_ALL = [Membership.Role.MEMBER, Membership.Role.LEAD]
 
 
 @dataclass
@@ -36,57 +35,56 @@ class SweepResult:
         return sum(self.counts.values())
 
 
-def _claim(qs: QuerySet[Handoff], order: str, limit: int) -> list[tuple[int, int]]:
-    """Lock up to `limit` rows nobody else is sweeping or changing; (id, escalation level) of each.
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    level: int
+    case_id: int
+    to_department_id: int
+
+
+def _claim(qs: QuerySet[Handoff], order: str, limit: int) -> list[_Claimed]:
+    """Lock up to `limit` rows nobody else is sweeping or changing.
 
     The case row is locked too, and a handoff whose case is locked is skipped (the next run takes
-    it). A service holds its case FOR UPDATE and then updates the handoff; the events and outbox
-    rows written here reference the case, and their foreign-key check needs a KEY SHARE lock on it.
-    Holding the handoff and then waiting for the case while the service waits for the handoff is a
-    deadlock (PostgreSQL aborts one side: the whole batch, or the user's action).
+    it). A service holds its case FOR NO KEY UPDATE and then updates the handoff; the events and
+    outbox rows written here reference the case, and their foreign-key check needs a KEY SHARE lock
+    on it. Holding the handoff and then waiting for the case while the service waits for the handoff
+    is a deadlock (PostgreSQL aborts one side: the whole batch, or the user's action).
     """
     handoffs = (
-        qs.select_related("case")
-        .select_for_update(skip_locked=True, of=("self", "case"))
-        .only("id", "escalation_level", "case__id")
+        qs.select_for_update(skip_locked=True, no_key=True, of=("self", "case"))
+        .values_list("id", "escalation_level", "case_id", "to_department_id")
         .order_by(order)[:limit]
     )
-    return [(h.id, h.escalation_level) for h in handoffs]
+    return [_Claimed(*row) for row in handoffs]
 
 
-def _events(rows: list[tuple[int, int]], infos: dict, kind: str, now: datetime, **payload) -> None:
+def _department_names(rows: list[_Claimed]) -> dict[int, str]:
+    """The receiving departments' names for the events, from the process's memory."""
+    departments = dept_snapshot.snapshot(dept_snapshot.current_stamp())
+    return {d: departments.department(d).name for d in {r.to_department_id for r in rows}}
+
+
+def _events(rows: list[_Claimed], names: dict[int, str], kind: str, now: datetime, **payload) -> None:
     CaseEvent.objects.bulk_create(
         CaseEvent(
-            case_id=infos[hid].case_id,
-            handoff_id=hid,
+            case_id=r.case_id,
+            handoff_id=r.id,
             kind=kind,
-            department_id=infos[hid].to_department_id,
+            department_id=r.to_department_id,
             created_at=now,
-            payload={**payload, "to_department": infos[hid].to_department},
+            payload={**payload, "to_department": names[r.to_department_id]},
         )
-        for hid, _level in rows
+        for r in rows
     )
 
 
-def _people_on(infos: dict, kind: str) -> dict[int, list[notes.Recipient]]:
-    """Per handoff: its assignee, or else (nobody claimed it, or the assignee has left) every member
-    of the receiving department. An assignee who opted out of this kind gets nothing, and neither do
-    their colleagues: the opt-out is not a reason to tell the whole department."""
-    by_dept = notes.department_recipients({i.to_department_id for i in infos.values()}, ROLES_ALL, kind)
-    assignee_ids = {i.assignee_id for i in infos.values() if i.assignee_id}
-    wanting = notes.user_recipients(assignee_ids, kind)
-    active = notes.active_user_ids(assignee_ids)
-    people = {}
-    for hid, info in infos.items():
-        if info.assignee_id in active:
-            people[hid] = [wanting[info.assignee_id]] if info.assignee_id in wanting else []
-        else:
-            people[hid] = by_dept.get(info.to_department_id, [])
-    return people
-
-
-def _leads_of(department_ids: set[int], kind: str) -> dict[int, list[notes.Recipient]]:
-    return notes.department_recipients(department_ids, [Membership.Role.LEAD], kind)
+def _entries(rows: list[_Claimed], kind: str, key: str, now: datetime, **facts) -> list:
+    return [
+        notes.handoff_entry(kind, key.format(id=r.id), handoff_id=r.id, case_id=r.case_id, at=now, **facts)
+        for r in rows
+    ]
 
 
 @transaction.atomic
@@ -97,33 +95,19 @@ def _breaches(clock: str, now: datetime, limit: int) -> int:
     rows = _claim(qs, due, limit)
     if not rows:
         return 0
-    ids = [hid for hid, _level in rows]
-    newly_escalated = [(hid, level) for hid, level in rows if level == 0]
-    Handoff.objects.filter(pk__in=ids).update(**{breached: F(due)})
+    newly_escalated = [r for r in rows if r.level == 0]
+    Handoff.objects.filter(pk__in=[r.id for r in rows]).update(**{breached: F(due)})
     if newly_escalated:
-        Handoff.objects.filter(pk__in=[h for h, _ in newly_escalated]).update(
+        Handoff.objects.filter(pk__in=[r.id for r in newly_escalated]).update(
             escalation_level=1, escalated_at=now
         )
-    infos = notes.handoff_infos(ids)
-    _events(rows, infos, CaseEvent.Kind.BREACHED, now, clock=clock)
-    _events(newly_escalated, infos, CaseEvent.Kind.ESCALATED, now, level=1, clock=clock)
-    people = _people_on(infos, Kind.BREACHED)
-    leads = _leads_of({infos[h].to_department_id for h, _ in newly_escalated}, Kind.ESCALATED)
-    outbox = []
-    for hid in ids:
-        outbox += notes.build(
-            Kind.BREACHED, people[hid], infos[hid], key=f"breached:{clock}:{hid}", extra={"clock": clock}
-        )
-    for hid, _level in newly_escalated:
-        info = infos[hid]
-        outbox += notes.build(
-            Kind.ESCALATED,
-            leads.get(info.to_department_id, []),
-            info,
-            key=f"escalated:1:{hid}",
-            extra={"level": 1, "clock": clock},
-        )
-    notes.enqueue(outbox, at=now)
+    names = _department_names(rows)
+    _events(rows, names, CaseEvent.Kind.BREACHED, now, clock=clock)
+    _events(newly_escalated, names, CaseEvent.Kind.ESCALATED, now, level=1, clock=clock)
+    notes.enqueue(
+        _entries(rows, Kind.BREACHED, f"breached:{clock}:{{id}}", now, clock=clock)
+        + _entries(newly_escalated, Kind.ESCALATED, "escalated:1:{id}", now, level=1, clock=clock)
+    )
     return len(rows)
 
 
@@ -136,20 +120,9 @@ def _escalate_level_two(now: datetime, limit: int) -> int:
     rows = _claim(qs, "escalated_at", limit)
     if not rows:
         return 0
-    ids = [hid for hid, _level in rows]
-    Handoff.objects.filter(pk__in=ids).update(escalation_level=2, escalated_at=now)
-    infos = notes.handoff_infos(ids)
-    _events(rows, infos, CaseEvent.Kind.ESCALATED, now, level=2)
-    parent_leads = _leads_of(
-        {i.parent_department_id for i in infos.values() if i.parent_department_id}, Kind.ESCALATED
-    )
-    office = notes.quality_office_recipients(Kind.ESCALATED)
-    outbox = []
-    for hid in ids:
-        info = infos[hid]
-        recipients = parent_leads.get(info.parent_department_id, []) + list(office)
-        outbox += notes.build(Kind.ESCALATED, recipients, info, key=f"escalated:2:{hid}", extra={"level": 2})
-    notes.enqueue(outbox, at=now)
+    Handoff.objects.filter(pk__in=[r.id for r in rows]).update(escalation_level=2, escalated_at=now)
+    _events(rows, _department_names(rows), CaseEvent.Kind.ESCALATED, now, level=2)
+    notes.enqueue(_entries(rows, Kind.ESCALATED, "escalated:2:{id}", now, level=2))
     return len(rows)
 
 
@@ -170,17 +143,9 @@ def _warnings(clock: str, now: datetime, limit: int) -> int:
     rows = _claim(qs, warn, limit)
     if not rows:
         return 0
-    ids = [hid for hid, _level in rows]
-    Handoff.objects.filter(pk__in=ids).update(**{warned: now})
-    infos = notes.handoff_infos(ids)
-    _events(rows, infos, CaseEvent.Kind.DUE_SOON, now, clock=clock)
-    people = _people_on(infos, Kind.DUE_SOON)
-    outbox = []
-    for hid in ids:
-        outbox += notes.build(
-            Kind.DUE_SOON, people[hid], infos[hid], key=f"due_soon:{clock}:{hid}", extra={"clock": clock}
-        )
-    notes.enqueue(outbox, at=now)
+    Handoff.objects.filter(pk__in=[r.id for r in rows]).update(**{warned: now})
+    _events(rows, _department_names(rows), CaseEvent.Kind.DUE_SOON, now, clock=clock)
+    notes.enqueue(_entries(rows, Kind.DUE_SOON, f"due_soon:{clock}:{{id}}", now, clock=clock))
     return len(rows)
 
 

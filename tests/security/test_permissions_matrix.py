@@ -67,6 +67,7 @@ from departments.models import AuditEntry, BusinessCalendar, Department, Heartbe
 from departments.roles import STAFF
 from processes.forms import ACTION_FORMS
 from processes.models import Case, CaseEvent, Handoff, Notification, NotificationPreference, Stage
+from processes.outbox import deliver_due
 
 # Every test is a savepoint inside the module's seeded transaction (pytest-django supports wrapping
 # tests in a higher-scoped transaction); the marker also makes pytest-django create the test database.
@@ -615,6 +616,9 @@ def _seed() -> World:
     failure_log = AccessFailureLog.objects.create(**axes, path_info="/admin/login/")
     clocked = ClockedSchedule.objects.create(clocked_time=start)
     solar = SolarSchedule.objects.create(event="sunrise", latitude=31.23, longitude=121.47)
+
+    # Messages are made from the outbox entries at delivery.
+    deliver_due()
 
     objects = {
         "auth.group": Group.objects.get(name=STAFF).pk,
