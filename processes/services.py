@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Value
+from django.db.models import Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from departments import snapshot as dept_snapshot
@@ -141,15 +141,36 @@ def _member(actor: User | None, department_ref: str) -> Exists | Value:
     )
 
 
-def _lock_case(case_id: int) -> Case:
+def _works_on(actor: User | None) -> Exists | Value:
+    """Whether the case went through one of the actor's departments (comment, reopen): a column of
+    the locking statement. Only a yes is taken from it; a no is asked again after the lock."""
+    if actor is None or not actor.is_authenticated:
+        return Value(False)
+    mine = Membership.objects.filter(user_id=actor.pk, department__is_active=True).values("department_id")
+    return Exists(
+        Handoff.objects.filter(case_id=OuterRef("pk")).filter(
+            Q(to_department_id__in=mine) | Q(from_department_id__in=mine)
+        )
+    )
+
+
+def _lock_case(case_id: int, actor: User | None = None) -> Case:
     try:
         # NO KEY UPDATE: services never change a case's key, and this lock then does not block the
         # KEY SHARE locks that inserting events (foreign keys to the case) takes in the SLA sweep.
         return _stamped(
-            Case.objects.select_for_update(of=("self",), no_key=True).select_related("process")
+            Case.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("process")
+            .annotate(_works_on=_works_on(actor))
         ).get(pk=case_id)
     except Case.DoesNotExist as exc:
         raise NotFound("No such case.") from exc
+
+
+def _require_works_on(actor: User, case: Case, action: str) -> None:
+    if case._works_on and actor.is_active:
+        return
+    policy.require_works_on_case(actor, case, action=action)
 
 
 def _locked_handoffs(actor: User | None):
@@ -662,8 +683,8 @@ def case_comment(*, case: Case, actor: User, text: str, at: datetime | None = No
     at = _now(at)
     if not (text or "").strip():
         raise _invalid("text", "A comment cannot be empty.", "comment_required")
-    locked = _lock_case(case.pk)
-    policy.require_works_on_case(actor, locked, action="comment on")
+    locked = _lock_case(case.pk, actor)
+    _require_works_on(actor, locked, "comment on")
     change = _Change(locked, at=at, actor=actor, stamp=locked._stamp)
     change.touch()
     event = change.event(Kind.COMMENT, department_id=locked.current_department_id, text=text.strip())
@@ -690,12 +711,14 @@ def _parse_amount(amount: Any) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def _apply_resolution(change: _Change, *, from_handoff: Handoff, resolver: User | None = None) -> None:
-    """`resolver` is who proposed the resolution when someone else (the compensation approver) is
+def _apply_resolution(change: _Change, *, from_handoff: Handoff, resolver_id: int | None = None) -> None:
+    """`resolver_id` is who proposed the resolution when someone else (the compensation approver) is
     the actor completing it: the resolution stays theirs."""
     case = change.case
     case.status = Case.Status.RESOLVED
-    case.resolved_at, case.resolved_by = change.at, resolver or change.actor
+    case.resolved_at = change.at
+    case.resolved_by_id = resolver_id if resolver_id is not None else getattr(change.actor, "pk", None)
+    stage = change.definition.stage(case.resolved_stage_id)
     change.touch(
         "status",
         "resolved_at",
@@ -708,12 +731,12 @@ def _apply_resolution(change: _Change, *, from_handoff: Handoff, resolver: User 
     )
     change.event(
         Kind.RESOLVED,
-        department_id=case.resolved_stage.department_id,
+        department_id=stage.department_id,
         resolution=case.resolution,
         recovery_measure=case.recovery_measure,
         compensation_amount=str(case.compensation_amount) if case.compensation_amount is not None else None,
     )
-    callback = change.definition.callback(case.resolved_stage_id)
+    callback = change.definition.callback(stage.pk)
     if callback is not None:
         _request_handoff(
             change,
@@ -826,7 +849,7 @@ def compensation_decide(
             amount=str(case.compensation_amount),
             note=note,
         )
-        _apply_resolution(change, from_handoff=handoff, resolver=handoff.requested_by)
+        _apply_resolution(change, from_handoff=handoff, resolver_id=handoff.requested_by_id)
         change.flush()
         return case
     case.compensation_approval = Case.Approval.REJECTED
@@ -891,9 +914,13 @@ def case_reopen(*, case: Case, actor: User, reason: str, at: datetime | None = N
     at = _now(at)
     if not (reason or "").strip():
         raise _invalid("reason", "Say why the case is reopened.", "reason_required")
-    change, pending = _lock_open(case.pk, actor, at)
-    case = change.case
-    policy.require_works_on_case(actor, case, action="reopen")
+    # A resolved or closed case: at most a call-back is open, so the case is locked first.
+    case = _lock_case(case.pk, actor)
+    change = _Change(case, at=at, actor=actor, stamp=case._stamp)
+    pending = Handoff.objects.filter(case_id=case.pk, status__in=Handoff.OPEN_STATUSES).first()
+    if pending is not None:
+        _adopt(change, pending)
+    _require_works_on(actor, case, "reopen")
     if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
         raise StateConflict("Only a resolved or closed case can be reopened.", code="case_not_resolved")
     window = timedelta(days=case.process.reopen_window_days)

@@ -53,11 +53,12 @@ def _claim(qs: QuerySet[Handoff], order: str, limit: int) -> list[_Claimed]:
     is a deadlock (PostgreSQL aborts one side: the whole batch, or the user's action).
     """
     handoffs = (
-        qs.select_for_update(skip_locked=True, no_key=True, of=("self", "case"))
-        .values_list("id", "escalation_level", "case_id", "to_department_id")
+        qs.select_related("case")
+        .select_for_update(skip_locked=True, no_key=True, of=("self", "case"))
+        .only("id", "escalation_level", "case_id", "to_department_id", "case__id")
         .order_by(order)[:limit]
     )
-    return [_Claimed(*row) for row in handoffs]
+    return [_Claimed(h.id, h.escalation_level, h.case_id, h.to_department_id) for h in handoffs]
 
 
 def _department_names(rows: list[_Claimed]) -> dict[int, str]:
