@@ -66,9 +66,11 @@ bench-api: install
 bench-engine: install
 	$(PY) bench/engine_bench.py
 
-## make bench-sla: the SLA sweep over 1,000,000 open handoffs (1% newly breached) next to one hand-written
-## SQL UPDATE doing the same marking. Needs the local PostgreSQL (BENCH_PG, default
-## postgres://postgres@127.0.0.1:5432); recreates and drops the database baton_bench_sla; 3–6 minutes on 2 cores.
+## make bench-sla: the SLA sweep over 1,000,000 open handoffs (1% newly breached) next to hand-written
+## set-based SQL doing the same writes (breach stamps, escalation, events, one outbox row per handoff and
+## kind into BENCH_OUTBOX_TABLE, by default a scratch table). Needs the local PostgreSQL (BENCH_PG,
+## default postgres://postgres@127.0.0.1:5432); recreates and drops the database baton_bench_sla;
+## 4–7 minutes on 2 cores.
 bench-sla: install
 	$(PY) bench/sla_bench.py
 
