@@ -391,8 +391,9 @@ def report(per_call: dict[str, int], kinds: Counter, rows: list[dict], peer: dic
     head = (
         f"{'clients':>7} {'lives/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'pgbench':>8} {'lives/tx':>9}"
         f" │ {'viewflow':>8} {'p50 ms':>8} {'p99 ms':>8} {'pgbench':>8} {'lives/tx':>9}"
-        f" │ {'Baton/viewflow':>14} {'per pgbench tx':>14}"
+        f" │ {'as measured':>14} {'per pgbench tx':>14}"
     )
+    print(f"{'Baton, through the services':<52} │ {'viewflow, its run.sh':<45}" + " │ Baton/viewflow lives/s")
     print(head)
     print("─" * len(head))
     for row in rows:
