@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install catalogues messages lint fmt migrations bench bench-calendar bench-api bench-sla bench-scope bench-evaluations clean
+.PHONY: run test install catalogues messages lint fmt migrations bench bench-calendar bench-api bench-engine bench-sla bench-scope bench-evaluations clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -59,9 +59,18 @@ bench: install
 bench-api: install
 	$(PY) bench/api_bench.py
 
-## make bench-sla: the SLA sweep over 1,000,000 open handoffs (1% newly breached) next to one hand-written
-## SQL UPDATE doing the same marking. Needs the local PostgreSQL (BENCH_PG, default
-## postgres://postgres@127.0.0.1:5432); recreates and drops the database baton_bench_sla; 3–6 minutes on 2 cores.
+## make bench-engine: a case's full life through the services (no HTTP) by 2 and 8 worker processes on
+## PostgreSQL, next to pgbench -N at the same client counts and to the same life as a viewflow flow
+## (../shared/peers/viewflow/run.sh, skipped when missing). Recreates and drops baton_bench_engine and
+## pgbench_baton_engine; about 5 minutes on 2 cores.
+bench-engine: install
+	$(PY) bench/engine_bench.py
+
+## make bench-sla: the SLA sweep over 1,000,000 open handoffs (1% newly breached) next to hand-written
+## set-based SQL doing the same writes (breach stamps, escalation, events, one outbox row per handoff and
+## kind into BENCH_OUTBOX_TABLE, by default a scratch table). Needs the local PostgreSQL (BENCH_PG,
+## default postgres://postgres@127.0.0.1:5432); recreates and drops the database baton_bench_sla;
+## 4–7 minutes on 2 cores.
 bench-sla: install
 	$(PY) bench/sla_bench.py
 
