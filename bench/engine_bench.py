@@ -283,6 +283,7 @@ def worker(barrier, results) -> None:
                 latencies.append(time.perf_counter() - begun)
         results.put((started, time.monotonic(), latencies, errors))
     except Exception:
+        barrier.abort()  # the others stop waiting for this one
         results.put(traceback.format_exc())
     finally:
         connection.close()
@@ -393,7 +394,7 @@ def report(per_call: dict[str, int], kinds: Counter, rows: list[dict], peer: dic
         f" │ {'viewflow':>8} {'p50 ms':>8} {'p99 ms':>8} {'pgbench':>8} {'lives/tx':>9}"
         f" │ {'as measured':>14} {'per pgbench tx':>14}"
     )
-    print(f"{'Baton, through the services':<52} │ {'viewflow, its run.sh':<45}" + " │ Baton/viewflow lives/s")
+    print(f"{'Baton, through the services':<53} │ {'viewflow, its run.sh':<45}" + " │ Baton/viewflow lives/s")
     print(head)
     print("─" * len(head))
     for row in rows:
