@@ -70,7 +70,7 @@ bench-engine: install
 ## set-based SQL doing the same writes (breach stamps, escalation, events, one outbox row per handoff and
 ## kind into BENCH_OUTBOX_TABLE, by default a scratch table). Needs the local PostgreSQL (BENCH_PG,
 ## default postgres://postgres@127.0.0.1:5432); recreates and drops the database baton_bench_sla;
-## 4–7 minutes on 2 cores.
+## 2–5 minutes on 2 cores.
 bench-sla: install
 	$(PY) bench/sla_bench.py
 

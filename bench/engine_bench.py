@@ -27,7 +27,9 @@ transaction, Baton's statements per life and per call, and the ratios Baton/view
 
 Environment: BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS ("2 8"), BENCH_SECONDS
 (20), BENCH_WARMUP (3), BENCH_PGBENCH_SECONDS (15), BENCH_VIEWFLOW (1), BENCH_VIEWFLOW_LIVES (800
-per client count), BENCH_JSON (a file for the figures). About 5 minutes on 2 cores.
+per client count), BENCH_ENGINE_DB / BENCH_PGBENCH_DB (the two databases' names), BENCH_JSON (a file
+for the figures). About 5 minutes on 2 cores. viewflow's run.sh uses fixed database names
+(peer_viewflow, peer_pgbench): run one such benchmark at a time per server.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ PGBENCH_SECONDS = int(os.environ.get("BENCH_PGBENCH_SECONDS", "15"))
 VIEWFLOW = os.environ.get("BENCH_VIEWFLOW", "1") != "0"
 VIEWFLOW_LIVES = int(os.environ.get("BENCH_VIEWFLOW_LIVES", "800"))
 VIEWFLOW_RUN = ROOT.parent / "shared" / "peers" / "viewflow" / "run.sh"
-APP_DB, PGBENCH_DB = "baton_bench_engine", "pgbench_baton_engine"
+# Two checkouts benchmarking on one server at once need names of their own: the bench drops these.
+APP_DB = os.environ.get("BENCH_ENGINE_DB", "baton_bench_engine")
+PGBENCH_DB = os.environ.get("BENCH_PGBENCH_DB", "pgbench_baton_engine")
 STEPS = ("open", "accept", "forward", "accept_card", "resolve", "accept_call_back", "close")
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 
@@ -283,6 +287,7 @@ def worker(barrier, results) -> None:
                 latencies.append(time.perf_counter() - begun)
         results.put((started, time.monotonic(), latencies, errors))
     except Exception:
+        barrier.abort()  # the others stop waiting for this one
         results.put(traceback.format_exc())
     finally:
         connection.close()
@@ -393,7 +398,7 @@ def report(per_call: dict[str, int], kinds: Counter, rows: list[dict], peer: dic
         f" │ {'viewflow':>8} {'p50 ms':>8} {'p99 ms':>8} {'pgbench':>8} {'lives/tx':>9}"
         f" │ {'as measured':>14} {'per pgbench tx':>14}"
     )
-    print(f"{'Baton, through the services':<52} │ {'viewflow, its run.sh':<45}" + " │ Baton/viewflow lives/s")
+    print(f"{'Baton, through the services':<53} │ {'viewflow, its run.sh':<45}" + " │ Baton/viewflow lives/s")
     print(head)
     print("─" * len(head))
     for row in rows:

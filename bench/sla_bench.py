@@ -28,8 +28,10 @@ The outbox rows of (b) go to BENCH_OUTBOX_TABLE. By default that is `bench_outbo
 the bench creates: id bigserial, kind varchar(30), dedup_key varchar(200) unique, case_id bigint
 and handoff_id bigint (foreign keys, deferred, indexed, as Django makes them), facts jsonb, status
 varchar(10), attempts smallint, next_attempt_at timestamptz, created_at timestamptz. Name an
-existing table instead to write into it: it needs those columns and a unique dedup_key; other NOT
-NULL columns without a default get an empty value ('' / 0 / false / {} / now).
+existing table instead to write into it (processes_outboxentry, where the sweep writes once the
+outbox holds facts): it needs kind, dedup_key (unique) and facts; the other columns above are filled
+where it has them (without handoff_id, the handoff goes into the facts, as the sweep puts it), and
+other NOT NULL columns without a default get an empty value ('' / 0 / false / {} / now).
 
 Needs the local PostgreSQL. Environment: BENCH_PG (postgres://postgres@127.0.0.1:5432),
 BENCH_HANDOFFS (1000000), BENCH_SWEEP_BATCH (2000), BENCH_OUTBOX_TABLE (bench_outbox), BENCH_SLA_DB
@@ -85,8 +87,8 @@ SCRATCH_OUTBOX_DDL = f"""
 # claim locks the handoffs and their cases and skips locked ones, as the sweep's does. The events
 # carry the sweep's payload keys ({clock, to_department}; {level, clock, to_department}); the outbox
 # gets one row per handoff and kind with the facts the sweep passes to its e-mails ({clock}; {level,
-# clock}) and its de-duplication key without the recipient. {outbox} and {extra_*} are filled in by
-# hand_written_sweep(); %(now)s is the sweep's clock.
+# clock}) and its de-duplication key without the recipient. {outbox}, {columns} and {values} are
+# filled in by outbox_insert(); %(now)s is the sweep's clock.
 HAND_WRITTEN_SWEEP = """
     WITH claimed AS (
         SELECT h.id, h.escalation_level AS level_before
@@ -122,9 +124,8 @@ HAND_WRITTEN_SWEEP = """
           FROM notices
         RETURNING 1
     ), outbox AS (
-        INSERT INTO {outbox} (kind, dedup_key, case_id, handoff_id, facts, status, attempts,
-                              next_attempt_at, created_at{extra_columns})
-        SELECT kind, dedup_key, case_id, id, facts, 'pending', 0, %(now)s, %(now)s{extra_values}
+        INSERT INTO {outbox} ({columns})
+        SELECT {values}
           FROM notices
         ON CONFLICT (dedup_key) DO NOTHING
         RETURNING 1
@@ -201,8 +202,11 @@ def table_exists(name: str) -> bool:
 
 
 def outbox_tables() -> list[str]:
-    """Where outbox rows land: the sweep's (today processes_notification) and the hand-written side's."""
-    return [t for t in dict.fromkeys(["processes_notification", OUTBOX_TABLE]) if table_exists(t)]
+    """Where outbox rows land: the sweep's (processes_notification, one per recipient; or, once the
+    outbox holds facts, processes_outboxentry, one per handoff and kind) and the hand-written side's.
+    Emptied in this order (a message may point at its entry)."""
+    tables = ["processes_notification", "processes_outboxentry", OUTBOX_TABLE]
+    return [t for t in dict.fromkeys(tables) if table_exists(t)]
 
 
 def prepare_outbox() -> None:
@@ -219,13 +223,35 @@ def prepare_outbox() -> None:
         say(f"outbox of the hand-written side: {OUTBOX_TABLE}")
 
 
-def outbox_extra_columns() -> tuple[str, str]:
-    """Columns of the outbox table that HAND_WRITTEN_SWEEP does not name but that need a value (NOT
-    NULL, no default): an empty one of their type, so that a real outbox table can be passed."""
+def outbox_insert() -> tuple[str, str]:
+    """(columns, values) of the outbox INSERT for the columns OUTBOX_TABLE has. Without a handoff_id
+    column the handoff goes into the facts; a NOT NULL column without a default that is not named
+    here gets an empty value of its type, so that a real outbox table can be passed."""
     from django.db import connection
 
-    named = {"id", "kind", "dedup_key", "case_id", "handoff_id", "facts", "status", "attempts"}
-    named |= {"next_attempt_at", "created_at"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT column_name, data_type, is_nullable = 'NO' AND column_default IS NULL
+                 FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = %s""",
+            [OUTBOX_TABLE],
+        )
+        columns = {name: (kind, required) for name, kind, required in cursor.fetchall()}
+    missing = {"kind", "dedup_key", "facts"} - set(columns)
+    if missing:
+        raise SystemExit(f"bench-sla: {OUTBOX_TABLE} has no column {', '.join(sorted(missing))}")
+    facts = "facts" if "handoff_id" in columns else "facts || jsonb_build_object('handoff', id)"
+    known = {
+        "kind": "kind",
+        "dedup_key": "dedup_key",
+        "case_id": "case_id",
+        "handoff_id": "id",
+        "facts": facts,
+        "status": "'pending'",
+        "attempts": "0",
+        "next_attempt_at": "%(now)s",
+        "created_at": "%(now)s",
+    }
     empty = {
         "character varying": "''",
         "text": "''",
@@ -236,15 +262,13 @@ def outbox_extra_columns() -> tuple[str, str]:
         "jsonb": "'{}'::jsonb",
         "timestamp with time zone": "%(now)s",
     }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT column_name, data_type FROM information_schema.columns
-                WHERE table_schema = current_schema() AND table_name = %s
-                  AND is_nullable = 'NO' AND column_default IS NULL""",
-            [OUTBOX_TABLE],
-        )
-        extra = [(column, empty.get(kind, "''")) for column, kind in cursor.fetchall() if column not in named]
-    return "".join(f", {c}" for c, _ in extra), "".join(f", {v}" for _, v in extra)
+    pairs = [(name, value) for name, value in known.items() if name in columns]
+    pairs += [
+        (name, empty.get(kind, "''"))
+        for name, (kind, required) in columns.items()
+        if required and name not in known and name != "id"
+    ]
+    return ", ".join(name for name, _ in pairs), ", ".join(value for _, value in pairs)
 
 
 # -- data -----------------------------------------------------------------------------------------
@@ -389,6 +413,22 @@ def queued_notifications() -> tuple[int, set[tuple[str, int]]]:
     return rows, pairs
 
 
+def outbox_rows_of(table: str) -> Counter:
+    """The rows of one outbox table as (kind, dedup_key, case, facts), ids and times aside."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            f"AND table_name = '{table}' AND column_name IN ('case_id', 'facts')"
+        )
+        present = {name for (name,) in cursor.fetchall()}
+        case = "case_id" if "case_id" in present else "NULL"
+        facts = "facts::text" if "facts" in present else "NULL"
+        cursor.execute(f"SELECT kind, dedup_key, {case}, {facts} FROM {table}")
+        return Counter(cursor.fetchall())
+
+
 def reset() -> None:
     """Back to the generated data: no breach marked, no event, no outbox row; then VACUUM ANALYZE."""
     from django.db import connection
@@ -464,12 +504,9 @@ def hand_written_sweep() -> tuple[float, tuple[int, int, int]]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    extra_columns, extra_values = outbox_extra_columns()
-    sql = (
-        HAND_WRITTEN_SWEEP.replace("{outbox}", OUTBOX_TABLE)
-        .replace("{extra_columns}", extra_columns)
-        .replace("{extra_values}", extra_values)
-    )
+    columns, values = outbox_insert()
+    sql = HAND_WRITTEN_SWEEP.replace("{outbox}", OUTBOX_TABLE).replace("{columns}", columns)
+    sql = sql.replace("{values}", values)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, {"now": timezone.now()})
@@ -494,6 +531,8 @@ def main() -> None:
         marks = handoff_marks()
         events = written_events()
         sweep_rows, sweep_pairs = queued_notifications()
+        # Where the sweep writes into the table the SQL writes into, the rows must be the same.
+        sweep_outbox = outbox_rows_of(OUTBOX_TABLE)
         escalated = sum(1 for _breached, level in marks.values() if level == 1)
         say(
             f"(a) sla_sweep(): {sweep['seconds']:.2f} s in {sweep['calls']} calls, "
@@ -517,6 +556,8 @@ def main() -> None:
             rows, pairs = queued_notifications()
             assert rows == outbox_rows == len(expected_pairs) and pairs == expected_pairs, (rows, outbox_rows)
             assert sweep_pairs <= pairs, "the sweep notified a (handoff, kind) that the SQL did not"
+            if sweep_outbox:
+                assert outbox_rows_of(OUTBOX_TABLE) == sweep_outbox, "other outbox rows than the sweep's"
         sql = statistics.median(sql_seconds)
         say(
             f"(b) hand-written SQL: {sql:.3f} s (median of {', '.join(f'{s:.3f}' for s in sql_seconds)}), "
