@@ -66,7 +66,8 @@ def _country_holidays(country: str, year: int) -> holidays_lib.HolidayBase:
     if getattr(data, "weekend_workdays", None) and year not in special:
         raise InvalidInput(
             f"The official {country.upper()} holiday schedule for {year} is not in the installed holidays "
-            f"package yet; upgrade it or enter the dates in the admin.",
+            "package yet: upgrade it (pip install --upgrade holidays) and import again, or enter the dates "
+            "in the admin.",
             code="year_not_supported",
         )
     return data

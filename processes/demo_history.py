@@ -318,3 +318,13 @@ def seed_history(
     if bar:
         bar.close()
     return missing
+
+
+def last_demo_case_opened() -> datetime | None:
+    """When the newest demo case was opened: a demo seeded long ago has every SLA far in the past."""
+    return (
+        Case.objects.filter(source=SOURCE)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )

@@ -1,5 +1,62 @@
+import os
+from datetime import UTC, date, datetime
+
 import pytest
 from django.conf import settings
+
+CLOCK_ENV = "BATON_TEST_CLOCK"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        default=os.environ.get(CLOCK_ENV, ""),
+        help=f"Run the whole session with the clock moved to this date or ISO datetime (ticking), e.g. "
+        f"2031-01-01; also ${CLOCK_ENV}. A date alone keeps the real time of day.",
+    )
+
+
+def _moved_clock(value: str) -> datetime:
+    """The instant a session starts at: a full ISO datetime as given (UTC unless it has an offset), or
+    a date at the real UTC time of day, so that repeated runs also cover different hours."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise pytest.UsageError(
+                f"--clock / {CLOCK_ENV}: not an ISO date or datetime: {value!r}"
+            ) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    real = datetime.now(UTC)
+    return datetime.combine(day, real.time(), tzinfo=UTC)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Move the process clock for the whole session (before the test database exists), so that a test
+    relying on today's real date fails now instead of on the day the calendar reaches its data.
+    Tests that travel themselves (time_machine) stack on top of this and return to it."""
+    value = config.getoption("clock")
+    if not value:
+        return
+    import time_machine
+
+    moment = _moved_clock(value)
+    traveller = time_machine.travel(moment, tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
+    config._baton_clock = moment
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Say so at the end (also with -q): a failure may only happen with the clock moved."""
+    moment = getattr(config, "_baton_clock", None)
+    if moment is not None:
+        terminalreporter.write_line(
+            f"The clock was moved to {moment.isoformat(timespec='seconds')} ({CLOCK_ENV})."
+        )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,11 +1,17 @@
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from tqdm import tqdm
 
 from departments.demo import seed_organisation
 from evaluations.demo import seed_evaluations
 from evaluations.demo_reviews import seed_reviews
 from processes.demo import seed_processes
-from processes.demo_history import seed_history
+from processes.demo_history import last_demo_case_opened, seed_history
+
+# Older than this, the demo's queues show nothing but cases breached long ago.
+STALE_AFTER = timedelta(days=30)
 
 
 class Command(BaseCommand):
@@ -28,6 +34,15 @@ class Command(BaseCommand):
         seed_processes(stdout=self.stdout)
         added = seed_history(cases=options["cases"], progress=self._progress)
         self.stdout.write(f"  cases: {added} added")
+        newest = last_demo_case_opened()
+        if newest is not None and timezone.now() - newest > STALE_AFTER:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  The demo cases were opened up to {timezone.localdate(newest)}, more than "
+                    f"{STALE_AFTER.days} days ago, so their SLAs lie far in the past. To reseed them relative "
+                    "to today, start from an empty database (the default SQLite one: make clean && make run)."
+                )
+            )
         seed_evaluations(progress=self._progress, stdout=self.stdout)
         seed_reviews(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
