@@ -945,7 +945,8 @@ def action_update(
 def actions_remind(*, now: datetime | None = None, batch: int = 500) -> int:
     """Queue the day's reminders: to the owner of every action still to be done that is due within
     BATON_ACTION_REMIND_DAYS days or overdue, and for overdue ones to the department's leads too.
-    Rerun-safe: one e-mail per action, recipient and day (`action-reminder:<id>:<day>:<recipient>`)."""
+    Rerun-safe: one reminder per action and day (`action-reminder:<id>:<day>`), one e-mail per
+    reminder and recipient at delivery. Returns the number of reminders queued."""
     now = now or timezone.now()
     today = _local_today(now)
     due = ImprovementAction.objects.filter(

@@ -201,10 +201,10 @@ def _failed(row: Notification, exc: Exception, now: datetime) -> None:
 
 
 @transaction.atomic
-def notification_retry(*, ids: list[int], actor=None) -> int:
-    """The admin's "retry": dead rows go back to pending with a fresh set of attempts."""
+def notification_retry(*, ids: list[int], actor=None, at: datetime | None = None) -> int:
+    """The admin's "retry": dead rows go back to pending with a fresh set of attempts, due at `at`."""
     count = Notification.objects.filter(pk__in=ids, status=Notification.Status.DEAD).update(
-        status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        status=Notification.Status.PENDING, attempts=0, next_attempt_at=at or timezone.now(), last_error=""
     )
     if count:
         from processes.notifications import kick_delivery

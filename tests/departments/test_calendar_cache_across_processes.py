@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from departments.models import BusinessCalendar
 from processes import services
 from processes.models import Case, ServiceProcess
-from tests.real_worker import database_url
 from tests.processes.support import local
+from tests.real_worker import database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 
@@ -37,7 +37,7 @@ def _in_another_process(code: str, day: date) -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DATABASE_URL": database_url(),
     }
-    subprocess.run(
+    subprocess.run(  # noqa: S603 (our own interpreter and code)
         [sys.executable, "-c", ADD_HOLIDAY.format(code=code, day=day.isoformat())],
         cwd=ROOT,
         env=env,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from processes.models import Case, CaseEvent, Handoff, Notification, PauseSegment
+from processes.models import Case, CaseEvent, Handoff, Notification, OutboxEntry, PauseSegment
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -34,5 +34,6 @@ def snapshot(case: Case) -> dict:
         "pauses": list(PauseSegment.objects.filter(handoff__case=case).order_by("pk").values()),
         "events": CaseEvent.objects.filter(case=case).count(),
         "all_cases": Case.objects.count(),
+        "outbox": OutboxEntry.objects.count(),
         "notifications": Notification.objects.count(),
     }

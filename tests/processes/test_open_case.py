@@ -10,7 +10,15 @@ from django.test.utils import CaptureQueriesContext
 
 from departments.errors import InvalidInput, PermissionDenied
 from processes import services
-from processes.models import Case, CaseEvent, Handoff, Notification, ReferenceCounter, ServiceProcess
+from processes.models import (
+    Case,
+    CaseEvent,
+    Handoff,
+    Notification,
+    OutboxEntry,
+    ReferenceCounter,
+    ServiceProcess,
+)
 
 from .support import local
 
@@ -19,6 +27,7 @@ def _nothing_written() -> None:
     assert Case.objects.count() == 0
     assert Handoff.objects.count() == 0
     assert CaseEvent.objects.count() == 0
+    assert OutboxEntry.objects.count() == 0
     assert Notification.objects.count() == 0
     assert not ReferenceCounter.objects.filter(value__gt=0).exists()
 
@@ -161,8 +170,10 @@ def test_same_source_and_external_id_returns_the_existing_case_and_writes_nothin
         Case.objects.count(),
         Handoff.objects.count(),
         CaseEvent.objects.count(),
+        OutboxEntry.objects.count(),
         Notification.objects.count(),
     )
+    assert counts[3] == 1  # the intake department hears of its new handoff
     counter = ReferenceCounter.objects.get().value
 
     again, created_again = services.case_open(
@@ -182,6 +193,7 @@ def test_same_source_and_external_id_returns_the_existing_case_and_writes_nothin
         Case.objects.count(),
         Handoff.objects.count(),
         CaseEvent.objects.count(),
+        OutboxEntry.objects.count(),
         Notification.objects.count(),
     ) == counts
     assert ReferenceCounter.objects.get().value == counter

@@ -14,8 +14,9 @@ from django.db import connections
 
 from evaluations import reviews
 from evaluations.review_models import ImprovementReview
-from processes.models import Notification
+from processes.models import Notification, OutboxEntry
 from processes.outbox import deliver_due
+from tests.support import addressed
 
 from .support import ReviewWorld, sh
 
@@ -57,9 +58,8 @@ def cycle(transactional_db, no_kick):
 
 def assert_one_review_and_one_email_each() -> ImprovementReview:
     review = ImprovementReview.objects.get()
-    keys = Counter(
-        Notification.objects.filter(kind=Notification.Kind.REVIEW).values_list("dedup_key", flat=True)
-    )
+    assert list(OutboxEntry.objects.values_list("dedup_key", flat=True)) == [f"review:{review.pk}"]
+    keys = Counter(addressed(DUE).filter(kind=Notification.Kind.REVIEW).values_list("dedup_key", flat=True))
     assert len(keys) == 4 and set(keys.values()) == {1}
     assert all(k.startswith(f"review:{review.pk}:") for k in keys)
     assert deliver_due(now=DUE + timedelta(minutes=1)) == (4, 0)

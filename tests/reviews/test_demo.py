@@ -9,7 +9,8 @@ import pytest
 
 from evaluations.demo_reviews import CYCLE_NAME, seed_reviews
 from evaluations.review_models import ImprovementAction, ImprovementReview, ReviewCycle
-from processes.models import Notification
+from processes.models import OutboxEntry
+from tests.support import addressed
 
 from .support import sh
 
@@ -40,7 +41,8 @@ def test_the_demo_gets_a_monthly_cycle_reviews_and_actions_in_every_state(histor
     # The September review judged the August actions from September's data
     september = ImprovementReview.objects.get(period_start__month=9)
     assert {r["verdict"] for r in september.findings["checked_actions"]} == {"effective", "not_effective"}
-    assert not Notification.objects.filter(kind__in=["review", "action_reminder"]).exists()
+    assert not OutboxEntry.objects.filter(kind__in=["review", "action_reminder"]).exists()
+    assert not addressed(NOW).filter(kind__in=["review", "action_reminder"]).exists()
     assert first == {"reviews": 3, "actions": ImprovementAction.objects.count()}
 
     # Running it again adds nothing

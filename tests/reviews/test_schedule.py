@@ -12,8 +12,9 @@ from django.core import mail
 from departments.errors import StateConflict
 from evaluations import reviews, tasks
 from evaluations.review_models import ImprovementReview
-from processes.models import Notification
+from processes.models import OutboxEntry
 from processes.outbox import deliver_due
+from tests.support import addressed
 
 from .support import sh
 
@@ -175,7 +176,7 @@ def test_triggering_a_run_twice_gives_one_review_and_one_email_per_recipient(wor
     due = sh(2026, 12, 1, 8)
 
     first = reviews.review_cycle_run_due(now=due)
-    keys = sorted(Notification.objects.values_list("dedup_key", flat=True))
+    keys = sorted(addressed(due).values_list("dedup_key", flat=True))
     second = reviews.review_cycle_run_due(now=due)
     again, created = reviews.review_cycle_run(
         cycle=cycle, period_start=date(2026, 11, 1), at=due + timedelta(hours=1)
@@ -183,7 +184,8 @@ def test_triggering_a_run_twice_gives_one_review_and_one_email_per_recipient(wor
 
     review = ImprovementReview.objects.get()
     assert first.reviews == [review.pk] and second.reviews == [] and (again, created) == (review, False)
-    assert sorted(Notification.objects.values_list("dedup_key", flat=True)) == keys
+    assert list(OutboxEntry.objects.values_list("dedup_key", flat=True)) == [f"review:{review.pk}"]
+    assert sorted(addressed(due + timedelta(hours=1)).values_list("dedup_key", flat=True)) == keys
     # The officer (quality office), both leads, and the extra address: one e-mail each, ever
     assert keys == sorted(
         [

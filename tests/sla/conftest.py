@@ -17,7 +17,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from processes import services
-from processes.models import Case, CaseEvent, Handoff, Notification
+from processes.models import Case, CaseEvent, Handoff
+from tests.support import addressed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Monday 1 June 2026, 09:30 in Shanghai: a working morning, long before the machine's clock.
@@ -76,9 +77,10 @@ def events(handoff: Handoff, kind: str) -> list[CaseEvent]:
     return list(CaseEvent.objects.filter(handoff=handoff, kind=kind).order_by("pk"))
 
 
-def recipients(kind: str, case: Case | None = None) -> list[str]:
-    """Usernames that have an outbox row of this kind (for this case), sorted."""
-    rows = Notification.objects.filter(kind=kind)
+def recipients(kind: str, case: Case | None = None, *, now: datetime) -> list[str]:
+    """Usernames that have a message of this kind (for this case) once the outbox is addressed at
+    `now`, sorted."""
+    rows = addressed(now).filter(kind=kind)
     if case is not None:
         rows = rows.filter(case=case)
     return sorted(rows.values_list("user__username", flat=True))

@@ -13,6 +13,7 @@ from processes import services
 from processes.models import Case, Notification
 from processes.outbox import deliver_due
 from processes.sla import sla_sweep
+from tests.support import addressed
 
 from .conftest import (
     CUSTOMER_NAME,
@@ -27,6 +28,8 @@ from .conftest import (
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
 SITE_URL = "https://baton.bank.example"
+# The fixture's last step: the handoff returned to the call center.
+LAST = T0 + minutes(60)
 
 
 @pytest.fixture
@@ -47,9 +50,18 @@ def every_kind(settings, open_case, user):
     services.handoff_accept(handoff=open_handoff(case), actor=agent, at=T0 + minutes(50))
     services.case_forward(case=case, to_stage="INVESTIGATE_CARD", actor=agent, at=T0 + minutes(55))
     services.handoff_return(
-        handoff=open_handoff(case), actor=user("card_center_agent"), reason="个贷产品", at=T0 + minutes(60)
+        handoff=open_handoff(case), actor=user("card_center_agent"), reason="个贷产品", at=LAST
     )
     return case
+
+
+def _delivered():
+    """Every message, once delivery has run at the fixture's last step: sent, with its words."""
+    deliver_due(now=LAST)
+    rows = Notification.objects.all()
+    assert rows.exists()
+    assert set(rows.values_list("status", flat=True)) == {Notification.Status.SENT}
+    return rows
 
 
 def _admin_link(case: Case) -> str:
@@ -57,7 +69,7 @@ def _admin_link(case: Case) -> str:
 
 
 def test_every_kind_was_produced(every_kind):
-    kinds = set(Notification.objects.values_list("kind", flat=True))
+    kinds = set(addressed(LAST).values_list("kind", flat=True))
     assert kinds == {Kind.HANDOFF_ARRIVED, Kind.DUE_SOON, Kind.BREACHED, Kind.ESCALATED, Kind.RETURNED}
 
 
@@ -69,7 +81,7 @@ def test_notifications_are_in_the_recipients_language(every_kind):
         "card_center_agent": "zh-hans",
         "quality_officer": "zh-hans",  # no settings row: the site's default
     }
-    rows = list(Notification.objects.select_related("user"))
+    rows = list(_delivered().select_related("user"))
     assert {row.user.username for row in rows} == set(expected)
     for row in rows:
         assert row.language == expected[row.user.username], row.dedup_key
@@ -79,7 +91,7 @@ def test_notifications_are_in_the_recipients_language(every_kind):
 
 
 def test_customer_data_is_masked_in_every_rendered_email(every_kind):
-    for row in Notification.objects.all():
+    for row in _delivered():
         for part in (row.subject, row.body_text, row.body_html):
             assert CUSTOMER_NAME not in part, row.dedup_key
             assert CUSTOMER_PHONE not in part, row.dedup_key
@@ -90,7 +102,7 @@ def test_customer_data_is_masked_in_every_rendered_email(every_kind):
 
 def test_subjects_carry_the_case_reference(every_kind):
     case = every_kind
-    for row in Notification.objects.all():
+    for row in _delivered():
         assert row.subject.startswith(f"[{case.reference}] "), row.subject
         assert row.case_id == case.pk
 
@@ -98,7 +110,7 @@ def test_subjects_carry_the_case_reference(every_kind):
 def test_links_open_the_case_in_the_admin(every_kind):
     case = every_kind
     link = _admin_link(case)
-    for row in Notification.objects.all():
+    for row in _delivered():
         assert link in row.body_text, row.dedup_key
         assert f'href="{link}"' in row.body_html, row.dedup_key
 
@@ -109,11 +121,15 @@ def test_links_open_the_case_in_the_admin(every_kind):
 
 
 def test_the_delivered_messages_are_what_was_rendered(every_kind):
+    keys = set(addressed(LAST).values_list("dedup_key", flat=True))
+
+    sent, failed = deliver_due(now=LAST)
+
+    # What each message was rendered to is stored on its row as it is sent
     rows = {row.dedup_key: row for row in Notification.objects.all()}
-
-    sent, failed = deliver_due()
-
+    assert set(rows) == keys
     assert (sent, failed) == (len(rows), 0)
+    assert sorted(m.extra_headers["X-Baton-Notification"] for m in mail.outbox) == sorted(keys)
     for message in mail.outbox:
         row = rows[message.extra_headers["X-Baton-Notification"]]
         assert (message.subject, message.body, message.to) == (row.subject, row.body_text, [row.recipient])

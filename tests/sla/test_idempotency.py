@@ -12,10 +12,11 @@ from django.db import connections
 
 from departments.models import Department
 from processes import services
-from processes.models import CaseEvent, Handoff, Notification
+from processes.models import CaseEvent, Handoff, Notification, OutboxEntry
 from processes.outbox import deliver_due
 from processes.sla import sla_sweep
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
+from tests.support import addressed
 
 from .conftest import T0, minutes, open_handoff, sent_keys
 
@@ -28,6 +29,9 @@ def _state() -> dict:
     return {
         "handoffs": list(Handoff.objects.order_by("pk").values()),
         "events": list(CaseEvent.objects.order_by("pk").values_list("pk", "handoff_id", "kind", "payload")),
+        "outbox": list(
+            OutboxEntry.objects.order_by("pk").values_list("pk", "kind", "dedup_key", "facts", "status")
+        ),
         "notifications": list(Notification.objects.order_by("pk").values_list("pk", "dedup_key", "status")),
     }
 
@@ -67,6 +71,7 @@ def test_the_sweep_twice_changes_nothing_the_second_time(settings, mixed_cases):
         "resolution_due_soon": 1,
     }
     assert second.total == 0 and not second.more
+    assert after_first["outbox"]
     assert _state() == after_first
 
     # Level 2 two hours later, twice: once
@@ -93,13 +98,13 @@ def test_the_sweep_twice_changes_nothing_the_second_time(settings, mixed_cases):
     assert kinds[(open_handoff(resolution_soon).pk, EventKind.DUE_SOON, "resolution", None)] == 1
 
     # And each e-mail goes out exactly once, however often delivery runs
-    pending = set(Notification.objects.values_list("dedup_key", flat=True))
-    sent, failed = deliver_due()
+    pending = set(addressed(later).values_list("dedup_key", flat=True))
+    sent, failed = deliver_due(now=later)
     assert (sent, failed) == (len(pending), 0)
-    assert deliver_due() == (0, 0)
+    assert deliver_due(now=later) == (0, 0)
     assert sorted(sent_keys()) == sorted(pending)
     assert sla_sweep(now=later).total == 0
-    assert deliver_due() == (0, 0)
+    assert deliver_due(now=later) == (0, 0)
     assert len(mail.outbox) == len(pending)
 
 
@@ -157,7 +162,9 @@ def test_two_sweeps_in_parallel_threads_mark_and_tell_each_handoff_once(monkeypa
     assert breached == dict.fromkeys(handoff_ids, 1)
     assert escalated == dict.fromkeys(handoff_ids, 1)
     assert set(Handoff.objects.filter(pk__in=handoff_ids).values_list("escalation_level", flat=True)) == {1}
-    assert Notification.objects.filter(kind=Kind.BREACHED).count() == 2 * 30
+    assert OutboxEntry.objects.filter(kind=Kind.BREACHED).count() == 30
+    assert OutboxEntry.objects.filter(kind=Kind.ESCALATED).count() == 30
+    assert addressed(now).filter(kind=Kind.BREACHED).count() == 2 * 30
     assert Notification.objects.filter(kind=Kind.ESCALATED).count() == 30
 
     # When two deliveries run at the same moment
@@ -166,7 +173,7 @@ def test_two_sweeps_in_parallel_threads_mark_and_tell_each_handoff_once(monkeypa
     def deliver_until_done() -> int:
         total = 0
         while True:
-            sent, failed = deliver_due(limit=7)
+            sent, failed = deliver_due(now=now, limit=7)
             assert failed == 0
             total += sent
             if not sent:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from processes.models import Notification
 from processes.outbox import deliver_due, notification_retry
+from tests.support import addressed
 
 from .conftest import T0, sent_keys
 
@@ -50,7 +51,7 @@ def test_delivery_backs_off_ends_dead_and_a_retry_sends_it_once(settings, open_c
     settings.BATON_MAIL_RETRY_SECONDS = 60
     # Given two e-mails in the outbox (a handoff arrived at the call center: agent and lead)
     open_case(at=T0)
-    rows = Notification.objects.all()
+    rows = addressed(T0)
     assert rows.count() == 2
     now = timezone.now()
 

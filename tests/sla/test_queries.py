@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from processes import services
-from processes.models import CaseEvent, Notification
+from processes.models import CaseEvent, Notification, OutboxEntry
 from processes.sla import sla_sweep
+from tests.support import addressed
 
 from .conftest import T0, minutes
 
@@ -24,8 +25,9 @@ def _sweep_counting_queries(now) -> tuple[int, list[str]]:
     return result.counts["response_breached"], [q["sql"] for q in queries.captured_queries]
 
 
-# Django splits a bulk INSERT on SQLite every 999 parameters (a Notification row has 15): 20
-# handoffs' 60 rows still fit one statement there. PostgreSQL has no such split, so it takes 40.
+# Django splits a bulk INSERT on SQLite every 999 parameters: 20 handoffs' events and outbox
+# entries (breach and escalation) still fit one statement each there. PostgreSQL has no such
+# split, so it takes 40.
 MANY = 40 if POSTGRES else 20
 
 
@@ -47,5 +49,9 @@ def test_the_sweep_runs_a_fixed_number_of_queries_however_many_handoffs_it_marks
     assert (marked_few, marked_many) == (3, MANY)
     assert len(queries_many) == len(queries_few), "\n".join(queries_many)
     assert CaseEvent.objects.filter(kind=CaseEvent.Kind.BREACHED).count() == 3 + MANY
-    assert Notification.objects.filter(kind=Notification.Kind.BREACHED).count() == 2 * (3 + MANY)
+    assert OutboxEntry.objects.filter(kind=Notification.Kind.BREACHED).count() == 3 + MANY
+    assert OutboxEntry.objects.filter(kind=Notification.Kind.ESCALATED).count() == 3 + MANY
+    # Delivery tells each of them to the call center's agent and lead
+    notes = addressed(t1 + minutes(16))
+    assert notes.filter(kind=Notification.Kind.BREACHED).count() == 2 * (3 + MANY)
     print(f"sla_sweep(): {len(queries_few)} queries for 3 handoffs, {len(queries_many)} for {MANY}")

@@ -7,9 +7,17 @@ from django.contrib.auth.models import Permission
 
 from departments.models import Department, Membership
 from processes import services
-from processes.models import CaseEvent, Handoff, Notification, NotificationPreference, PauseSegment
+from processes.models import (
+    CaseEvent,
+    Handoff,
+    Notification,
+    NotificationPreference,
+    OutboxEntry,
+    PauseSegment,
+)
 from processes.sla import sla_sweep
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
+from tests.support import addressed
 
 from .conftest import RESOLUTION, RESPONSE, T0, events, minutes, open_handoff, recipients
 
@@ -40,8 +48,8 @@ def test_a_pending_handoff_past_its_response_due_is_breached_and_escalated_to_it
     [escalated] = events(handoff, CaseEvent.Kind.ESCALATED)
     assert escalated.payload == {"level": 1, "clock": "response", "to_department": "客服中心"}
     # And the department's people hear about the breach, its lead about the escalation
-    assert recipients(Kind.BREACHED) == ["call_center_agent", "call_center_lead"]
-    assert recipients(Kind.ESCALATED) == ["call_center_lead"]
+    assert recipients(Kind.BREACHED, now=now) == ["call_center_agent", "call_center_lead"]
+    assert recipients(Kind.ESCALATED, now=now) == ["call_center_lead"]
 
 
 def test_nothing_happens_before_a_due_time(open_case):
@@ -56,7 +64,8 @@ def test_nothing_happens_before_a_due_time(open_case):
         0,
         None,
     )
-    assert not Notification.objects.exclude(kind=Kind.HANDOFF_ARRIVED).exists()
+    assert not OutboxEntry.objects.exclude(kind=Kind.HANDOFF_ARRIVED).exists()
+    assert not addressed(T0 + minutes(11)).exclude(kind=Kind.HANDOFF_ARRIVED).exists()
 
 
 def test_due_soon_fires_once_at_80_percent_of_the_response_target(open_case):
@@ -73,7 +82,7 @@ def test_due_soon_fires_once_at_80_percent_of_the_response_target(open_case):
     assert handoff.response_warned_at == T0 + minutes(12)
     [warning] = events(handoff, CaseEvent.Kind.DUE_SOON)
     assert warning.payload["clock"] == "response"
-    assert recipients(Kind.DUE_SOON) == ["call_center_agent", "call_center_lead"]
+    assert recipients(Kind.DUE_SOON, now=T0 + minutes(14)) == ["call_center_agent", "call_center_lead"]
     # A breach later does not warn again
     sla_sweep(now=T0 + minutes(16))
     assert len(events(handoff, CaseEvent.Kind.DUE_SOON)) == 1
@@ -89,7 +98,8 @@ def test_a_handoff_past_both_warn_and_due_time_is_breached_without_a_warning(ope
     assert handoff.response_breached_at is not None
     assert handoff.response_warned_at is None
     assert events(handoff, CaseEvent.Kind.DUE_SOON) == []
-    assert recipients(Kind.DUE_SOON) == []
+    assert not OutboxEntry.objects.filter(kind=Kind.DUE_SOON).exists()
+    assert recipients(Kind.DUE_SOON, now=T0 + minutes(20)) == []
 
 
 def test_an_accepted_handoff_is_warned_and_breached_on_its_resolution_clock(open_case, user):
@@ -112,8 +122,8 @@ def test_an_accepted_handoff_is_warned_and_breached_on_its_resolution_clock(open
     assert handoff.escalation_level == 1
     assert [e.payload["clock"] for e in events(handoff, CaseEvent.Kind.BREACHED)] == ["resolution"]
     # The accepting agent is the assignee: the breach is theirs alone, the escalation the lead's
-    assert recipients(Kind.BREACHED) == ["call_center_agent"]
-    assert recipients(Kind.ESCALATED) == ["call_center_lead"]
+    assert recipients(Kind.BREACHED, now=T0 + RESOLUTION + minutes(1)) == ["call_center_agent"]
+    assert recipients(Kind.ESCALATED, now=T0 + RESOLUTION + minutes(1)) == ["call_center_lead"]
 
 
 def test_a_resolution_breach_after_a_response_breach_does_not_escalate_again(open_case):
@@ -153,7 +163,8 @@ def test_paused_handoffs_do_not_breach(open_case, user):
         None,
         0,
     )
-    assert not Notification.objects.exclude(kind=Kind.HANDOFF_ARRIVED).exists()
+    assert not OutboxEntry.objects.exclude(kind=Kind.HANDOFF_ARRIVED).exists()
+    assert not addressed(T0 + RESOLUTION + minutes(180)).exclude(kind=Kind.HANDOFF_ARRIVED).exists()
 
     # When it resumes, the due time moves by the paused time, and only then can it breach
     resumed_at = T0 + minutes(310)
@@ -194,7 +205,9 @@ def test_level_two_goes_to_the_parent_departments_lead_and_the_quality_office(
     handoff = open_handoff(case)
     assert (handoff.escalation_level, handoff.escalated_at) == (2, level1_at + minutes(120))
     assert [e.payload["level"] for e in events(handoff, CaseEvent.Kind.ESCALATED)] == [1, 2]
-    level2 = Notification.objects.filter(kind=Kind.ESCALATED, dedup_key__startswith="escalated:2:")
+    level2 = addressed(level1_at + minutes(120)).filter(
+        kind=Kind.ESCALATED, dedup_key__startswith="escalated:2:"
+    )
     assert sorted(level2.values_list("user__username", flat=True)) == ["head_office_lead", "quality_officer"]
     # Once: later sweeps leave level 2 alone
     assert sla_sweep(now=level1_at + minutes(600)).counts["escalated_level_2"] == 0
@@ -212,7 +225,7 @@ def test_level_two_reaches_whoever_holds_the_act_for_all_permission(settings, op
     sla_sweep(now=T0 + minutes(16))
     sla_sweep(now=T0 + minutes(46))
 
-    level2 = Notification.objects.filter(kind=Kind.ESCALATED, dedup_key__startswith="escalated:2:")
+    level2 = addressed(T0 + minutes(46)).filter(kind=Kind.ESCALATED, dedup_key__startswith="escalated:2:")
     assert sorted(level2.values_list("user__username", flat=True)) == ["deputy_inspector", "quality_officer"]
 
 
@@ -241,9 +254,10 @@ def test_an_opted_out_user_gets_no_row_of_that_kind(open_case, user):
     sla_sweep(now=T0 + minutes(16))
 
     # Then the agent has no breach row at all, but still the other kinds; the lead has everything
-    assert recipients(Kind.BREACHED, case) == ["call_center_lead"]
-    assert recipients(Kind.DUE_SOON, case) == ["call_center_agent", "call_center_lead"]
-    assert recipients(Kind.HANDOFF_ARRIVED, case) == ["call_center_agent", "call_center_lead"]
+    now = T0 + minutes(16)
+    assert recipients(Kind.BREACHED, case, now=now) == ["call_center_lead"]
+    assert recipients(Kind.DUE_SOON, case, now=now) == ["call_center_agent", "call_center_lead"]
+    assert recipients(Kind.HANDOFF_ARRIVED, case, now=now) == ["call_center_agent", "call_center_lead"]
     # And the breach itself is recorded all the same
     assert len(events(open_handoff(case), CaseEvent.Kind.BREACHED)) == 1
 
@@ -254,7 +268,8 @@ def test_an_opted_out_lead_gets_no_escalation_row(open_case, user):
 
     sla_sweep(now=T0 + minutes(16))
 
-    assert recipients(Kind.ESCALATED, case) == []
+    assert OutboxEntry.objects.filter(kind=Kind.ESCALATED, case=case).count() == 1
+    assert recipients(Kind.ESCALATED, case, now=T0 + minutes(16)) == []
     assert open_handoff(case).escalation_level == 1
 
 
@@ -265,8 +280,8 @@ def test_a_claimed_handoff_notifies_its_assignee_only(open_case, user):
     sla_sweep(now=T0 + minutes(12))
     sla_sweep(now=T0 + minutes(16))
 
-    assert recipients(Kind.DUE_SOON, case) == ["call_center_lead"]
-    assert recipients(Kind.BREACHED, case) == ["call_center_lead"]
+    assert recipients(Kind.DUE_SOON, case, now=T0 + minutes(16)) == ["call_center_lead"]
+    assert recipients(Kind.BREACHED, case, now=T0 + minutes(16)) == ["call_center_lead"]
 
 
 def test_an_inactive_member_or_one_without_an_address_gets_nothing(open_case, user):
@@ -281,4 +296,4 @@ def test_an_inactive_member_or_one_without_an_address_gets_nothing(open_case, us
 
     sla_sweep(now=T0 + minutes(16))
 
-    assert recipients(Kind.BREACHED, case) == ["call_center_lead"]
+    assert recipients(Kind.BREACHED, case, now=T0 + minutes(16)) == ["call_center_lead"]

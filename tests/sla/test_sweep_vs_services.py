@@ -1,6 +1,6 @@
 """The sweep and the services at the same time on PostgreSQL: no deadlock, nothing lost.
 
-A service locks its case row first (FOR UPDATE) and then updates the handoff; the sweep locks
+A service locks its case row first (FOR NO KEY UPDATE) and then updates the handoff; the sweep locks
 handoffs and inserts events and outbox rows that reference the case (a foreign-key check takes a
 KEY SHARE lock on the case row). Without care the two wait on each other."""
 
@@ -106,8 +106,9 @@ def test_the_sweep_claims_handoffs_and_their_cases_with_skip_locked(open_case):
     claims = [
         q["sql"]
         for q in queries.captured_queries
-        if "FOR UPDATE" in q["sql"] and 'FROM "processes_handoff"' in q["sql"]
+        if "UPDATE OF" in q["sql"] and 'FROM "processes_handoff"' in q["sql"]
     ]
     assert len(claims) == 5  # one per step
     for sql in claims:
-        assert 'FOR UPDATE OF "processes_handoff", "processes_case" SKIP LOCKED' in sql, sql
+        # NO KEY UPDATE: a service's foreign-key checks on the case (KEY SHARE) do not wait on it
+        assert 'FOR NO KEY UPDATE OF "processes_handoff", "processes_case" SKIP LOCKED' in sql, sql
