@@ -146,7 +146,7 @@ def setup_django() -> None:
     os.environ.update(
         {
             "DATABASE_URL": f"{PG}/{APP_DB}",
-            "DJANGO_SETTINGS_MODULE": "bench_settings",
+            "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_SETTINGS", "bench_settings"),
         }
     )
     sys.path.insert(0, str(ROOT))

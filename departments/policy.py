@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
+from departments import access
 from departments.models import Department, Membership
 
 SEE_ALL = "departments.view_all_departments"
@@ -31,10 +32,13 @@ def _member_ids(user: User) -> set[int]:
         return set()
     cached = getattr(user, "_baton_department_ids", None)
     if cached is None:
-        cached = set(
-            Membership.objects.filter(user=user, department__is_active=True).values_list(
-                "department_id", flat=True
-            )
+        cached = access.member_ids(
+            user,
+            lambda: set(
+                Membership.objects.filter(user=user, department__is_active=True).values_list(
+                    "department_id", flat=True
+                )
+            ),
         )
         user._baton_department_ids = cached
     return cached

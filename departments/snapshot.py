@@ -80,6 +80,8 @@ class Snapshot:
             schedule = self._schedules[calendar_id]
         return schedule
 
+    get = schedule  # the interface of processes.clock.ScheduleCache, for serializers
+
     def department_schedule(self, department_id: int) -> Schedule:
         return self.schedule(self.department(department_id).calendar_id)
 

@@ -3,7 +3,7 @@
 The same rule as the calendars (`departments.snapshot`): a copy belongs to one value of the
 configuration stamp, which the state changes read in their locking statement. Editing a stage, a
 target or a route changes the stamp (database triggers), so the next state change in any process
-loads the definition again. A definition is loaded in three queries the first time it is needed.
+loads the definition again. A definition is loaded in four queries the first time it is needed.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 import threading
 
 from departments import snapshot as dept_snapshot
-from processes.models import Stage, StageTarget, Transition
+from processes.models import ServiceProcess, Stage, StageTarget, Transition
 
 
 class Definition:
     def __init__(self, process_id: int, departments: dept_snapshot.Snapshot) -> None:
+        # Shared by every case of the process under this stamp: read, never changed.
+        self.process = ServiceProcess.objects.get(pk=process_id)
         stages = list(Stage.objects.filter(process_id=process_id).order_by("order", "pk"))
         for stage in stages:
             # Shared, never changed: the department of the same stamp.
@@ -53,21 +55,37 @@ class _Cache:
     def __init__(self, stamp: int | None) -> None:
         self.stamp = stamp
         self.definitions: dict[int, Definition] = {}
+        self.by_code: dict[str, ServiceProcess] | None = None
         self.lock = threading.Lock()
 
 
 _cache = _Cache(None)
 
 
-def definition(process_id: int, stamp: int | None) -> Definition:
+def _for(stamp: int) -> _Cache:
     global _cache
     cache = _cache
-    departments = dept_snapshot.snapshot(stamp)
-    if stamp is None:
-        return Definition(process_id, departments)
     if cache.stamp != stamp:
         cache = _Cache(stamp)
         _cache = cache
+    return cache
+
+
+def process_by_code(code: str, stamp: int | None) -> ServiceProcess | None:
+    """The process with this code (an intake names it), from memory under the stamp."""
+    if stamp is None:
+        return ServiceProcess.objects.filter(code=code).first()
+    cache = _for(stamp)
+    if cache.by_code is None:
+        cache.by_code = {p.code: p for p in ServiceProcess.objects.all()}
+    return cache.by_code.get(code)
+
+
+def definition(process_id: int, stamp: int | None) -> Definition:
+    departments = dept_snapshot.snapshot(stamp)
+    if stamp is None:
+        return Definition(process_id, departments)
+    cache = _for(stamp)
     found = cache.definitions.get(process_id)
     if found is None:
         found = Definition(process_id, departments)

@@ -17,14 +17,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
+from departments import policy as dept_policy
 from departments import snapshot as dept_snapshot
 from departments.business_time import Schedule
 from departments.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments.models import ConfigStamp, Department, Membership
-from processes import definitions, notifications, policy
+from processes import definitions, locking, notifications, policy
 from processes.clock import DUE_SOON_FRACTION
 from processes.models import (
     Case,
@@ -68,6 +69,16 @@ class _Change:
         self.case, self.at, self.actor = case, at, _user(actor)
         self.departments = dept_snapshot.snapshot(stamp)
         self.definition = definitions.definition(case.process_id, stamp)
+        case.process = self.definition.process
+        # Related rows from memory, so that nothing reads them again (answers, notifications).
+        if case.current_stage_id is not None and case.pk is not None:
+            case.current_stage = self.definition.stage(case.current_stage_id)
+        if case.current_department_id is not None and case.pk is not None:
+            case.current_department = self.department(case.current_department_id)
+        # The handoff open when the change is done (None when it closed the last one), once the
+        # change has looked: with the case, what an answer to the caller shows without a query.
+        self.open_handoff: Handoff | None = None
+        self.knows_open = False
         self.case_fields: set[str] = set()
         self.touched = False
         self.events: list[CaseEvent] = []
@@ -123,48 +134,36 @@ class _Change:
         if self.events:
             CaseEvent.objects.bulk_create(self.events)
         notifications.enqueue(self.entries)
+        if self.knows_open:
+            case.open_handoffs = [self.open_handoff] if self.open_handoff is not None else []
+        case.schedules = self.departments
 
 
-def _stamped(qs):
-    return qs.annotate(_stamp=dept_snapshot.stamp_subquery())
+def _require_visible(actor: User | None, case: Case, what: str) -> None:
+    """A case or handoff named by its reference or id (as the API does) is looked up within the
+    actor's read scope, as a read would be: NotFound (404) outside it. A Case or Handoff object is one
+    the caller already holds from a scoped query (the admin) or acts on as the system (the tasks).
+
+    In scope: the case went through one of the actor's departments (a column of the locking
+    statement), the actor opened it, or the actor sees every department."""
+    if actor is None or case._works_on or (case.created_by_id is not None and case.created_by_id == actor.pk):
+        return
+    if not dept_policy.sees_all(actor):
+        raise NotFound(f"No {what} in your departments.", code="not_found")
 
 
-def _member(actor: User | None, department_ref: str) -> Exists | Value:
-    """Whether the actor is a member of the department: one more column of the locking statement, so
-    that the usual case (a member acting for their own department) costs no query of its own."""
-    if actor is None or not actor.is_authenticated:
-        return Value(False)
-    return Exists(
-        Membership.objects.filter(
-            user_id=actor.pk, department_id=OuterRef(department_ref), department__is_active=True
-        )
-    )
+def _case_label(case: Case | str) -> str:
+    return f"case {case}" if isinstance(case, str) else f"case {case.reference or case.pk}"
 
 
-def _works_on(actor: User | None) -> Exists | Value:
-    """Whether the case went through one of the actor's departments (comment, reopen): a column of
-    the locking statement. Only a yes is taken from it; a no is asked again after the lock."""
-    if actor is None or not actor.is_authenticated:
-        return Value(False)
-    mine = Membership.objects.filter(user_id=actor.pk, department__is_active=True).values("department_id")
-    return Exists(
-        Handoff.objects.filter(case_id=OuterRef("pk")).filter(
-            Q(to_department_id__in=mine) | Q(from_department_id__in=mine)
-        )
-    )
-
-
-def _lock_case(case_id: int, actor: User | None = None) -> Case:
-    try:
-        # NO KEY UPDATE: services never change a case's key, and this lock then does not block the
-        # KEY SHARE locks that inserting events (foreign keys to the case) takes in the SLA sweep.
-        return _stamped(
-            Case.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("process")
-            .annotate(_works_on=_works_on(actor))
-        ).get(pk=case_id)
-    except Case.DoesNotExist as exc:
-        raise NotFound("No such case.") from exc
+def _lock_case(case: Case | str, actor: User | None = None) -> Case:
+    locked = locking.case(case, actor)
+    if locked is None:
+        raise NotFound(f"No {_case_label(case)} in your departments.", code="not_found")
+    if isinstance(case, str):
+        _require_visible(actor, locked.case, _case_label(case))
+    locked.case._stamp = locked.stamp
+    return locked.case
 
 
 def _require_works_on(actor: User, case: Case, action: str) -> None:
@@ -173,48 +172,56 @@ def _require_works_on(actor: User, case: Case, action: str) -> None:
     policy.require_works_on_case(actor, case, action=action)
 
 
-def _locked_handoffs(actor: User | None):
-    """Handoffs with their case, both locked in one statement (case first in every lock order: the
-    services serialise on the case). After a wait PostgreSQL re-reads both locked rows, so what comes
-    back is what the previous holder committed."""
-    return _stamped(
-        Handoff.objects.select_for_update(of=("self", "case"), no_key=True)
-        .select_related("case", "case__process")
-        .annotate(_member=_member(actor, "to_department_id"))
-    )
-
-
 def _adopt(change: _Change, handoff: Handoff) -> Handoff:
     handoff.case = change.case
     handoff.to_department = change.department(handoff.to_department_id)
+    if handoff.from_department_id is not None:
+        handoff.from_department = change.department(handoff.from_department_id)
     if handoff.to_stage_id is not None:
         handoff.to_stage = change.definition.stage(handoff.to_stage_id)
+    change.open_handoff, change.knows_open = (handoff if handoff.is_open else None), True
     return handoff
 
 
-def _lock_handoff(handoff_id: int, actor: User | None, at: datetime) -> tuple[_Change, Handoff]:
-    handoff = _locked_handoffs(actor).filter(pk=handoff_id).first()
-    if handoff is None:
-        raise NotFound("No such handoff.")
-    change = _Change(handoff.case, at=at, actor=actor, stamp=handoff._stamp)
-    return change, _adopt(change, handoff)
+def _lock_handoff(handoff: Handoff | int, actor: User | None, at: datetime) -> tuple[_Change, Handoff]:
+    handoff_id = handoff if isinstance(handoff, int) else handoff.pk
+    locked = locking.handoff(handoff_id, actor)
+    if locked is None:
+        raise NotFound(f"No handoff {handoff_id} in your departments.", code="not_found")
+    if isinstance(handoff, int):
+        _require_visible(actor, locked.case, f"handoff {handoff_id}")
+    change = _Change(locked.case, at=at, actor=actor, stamp=locked.stamp)
+    return change, _adopt(change, locked.handoff)
 
 
-def _lock_open(case_id: int, actor: User | None, at: datetime) -> tuple[_Change, Handoff | None]:
+def _lock_open(case: Case | str, actor: User | None, at: datetime) -> tuple[_Change, Handoff | None]:
     """The case locked with its open handoff. Usually one statement through the open handoff; when
     there is none (or it closed while this waited for the lock), the case alone, then a fresh look."""
-    handoff = _locked_handoffs(actor).filter(case_id=case_id, status__in=Handoff.OPEN_STATUSES).first()
-    if handoff is not None:
-        change = _Change(handoff.case, at=at, actor=actor, stamp=handoff._stamp)
-        return change, _adopt(change, handoff)
-    case = _lock_case(case_id)
-    change = _Change(case, at=at, actor=actor, stamp=case._stamp)
+    locked = locking.open_handoff(case, actor)
+    if locked is not None:
+        if isinstance(case, str):
+            _require_visible(actor, locked.case, _case_label(case))
+        change = _Change(locked.case, at=at, actor=actor, stamp=locked.stamp)
+        return change, _adopt(change, locked.handoff)
+    locked_case = _lock_case(case, actor)
+    change = _Change(locked_case, at=at, actor=actor, stamp=locked_case._stamp)
+    change.knows_open = True
     handoff = (
-        Handoff.objects.filter(case_id=case_id, status__in=Handoff.OPEN_STATUSES)
+        Handoff.objects.filter(case_id=locked_case.pk, status__in=Handoff.OPEN_STATUSES)
         .annotate(_member=_member(actor, "to_department_id"))
         .first()
     )
     return change, _adopt(change, handoff) if handoff is not None else None
+
+
+def _member(actor: User | None, department_ref: str) -> Exists | Value:
+    if actor is None or not actor.is_authenticated:
+        return Value(False)
+    return Exists(
+        Membership.objects.filter(
+            user_id=actor.pk, department_id=OuterRef(department_ref), department__is_active=True
+        )
+    )
 
 
 def _require_open_handoff(handoff: Handoff | None) -> Handoff:
@@ -272,6 +279,7 @@ def _request_handoff(
         response_warn_at=schedule.add(at, timedelta(seconds=response_s * DUE_SOON_FRACTION)),
         resolution_warn_at=schedule.add(at, timedelta(seconds=resolution_s * DUE_SOON_FRACTION)),
     )
+    change.open_handoff, change.knows_open = handoff, True
     if to_stage is not None:
         case.current_stage = to_stage
     case.current_department = to_department
@@ -301,6 +309,8 @@ def _finish(change: _Change, handoff: Handoff, *, status: str, fields: set[str])
         _end_pause(change, handoff, fields=fields)
     handoff.status = status
     fields.add("status")
+    if change.open_handoff is handoff:
+        change.open_handoff = None
     if status == Handoff.Status.COMPLETED:
         handoff.completed_by, handoff.completed_at = change.actor, at
         elapsed = change.business_seconds(handoff.to_department_id, handoff.requested_at, at)
@@ -524,8 +534,8 @@ def _open(
 
 # -- handoff moves --------------------------------------------------------------------------------
 @transaction.atomic
-def handoff_accept(*, handoff: Handoff, actor: User, at: datetime | None = None) -> Handoff:
-    change, handoff = _lock_handoff(handoff.pk, actor, _now(at))
+def handoff_accept(*, handoff: Handoff | int, actor: User, at: datetime | None = None) -> Handoff:
+    change, handoff = _lock_handoff(handoff, actor, _now(at))
     _require_acts_for(actor, handoff, "accept")
     if handoff.status != Handoff.Status.PENDING:
         raise StateConflict("Only a pending handoff can be accepted.", code="handoff_not_pending")
@@ -535,12 +545,14 @@ def handoff_accept(*, handoff: Handoff, actor: User, at: datetime | None = None)
 
 
 @transaction.atomic
-def handoff_return(*, handoff: Handoff, actor: User, reason: str, at: datetime | None = None) -> Handoff:
+def handoff_return(
+    *, handoff: Handoff | int, actor: User, reason: str, at: datetime | None = None
+) -> Handoff:
     """Send a handoff back to the department that sent it: a bounce, charged to the returning side."""
     at = _now(at)
     if not (reason or "").strip():
         raise _invalid("reason", "A reason is required to return a handoff.", "reason_required")
-    change, handoff = _lock_handoff(handoff.pk, actor, at)
+    change, handoff = _lock_handoff(handoff, actor, at)
     case = change.case
     _require_acts_for(actor, handoff, "return")
     if not handoff.is_open:
@@ -586,10 +598,10 @@ def handoff_return(*, handoff: Handoff, actor: User, reason: str, at: datetime |
 
 @transaction.atomic
 def case_forward(
-    *, case: Case, to_stage: Stage | str, actor: User, note: str = "", at: datetime | None = None
+    *, case: Case | str, to_stage: Stage | str, actor: User, note: str = "", at: datetime | None = None
 ) -> Handoff:
     """Complete the accepted handoff and request the next one along an allowed transition."""
-    change, handoff = _lock_open(case.pk, actor, _now(at))
+    change, handoff = _lock_open(case, actor, _now(at))
     handoff = _require_open_handoff(handoff)
     case = change.case
     _require_acts_for(actor, handoff, "forward")
@@ -619,8 +631,8 @@ def case_forward(
 
 
 @transaction.atomic
-def handoff_claim(*, handoff: Handoff, actor: User, at: datetime | None = None) -> Handoff:
-    change, handoff = _lock_handoff(handoff.pk, actor, _now(at))
+def handoff_claim(*, handoff: Handoff | int, actor: User, at: datetime | None = None) -> Handoff:
+    change, handoff = _lock_handoff(handoff, actor, _now(at))
     _require_acts_for(actor, handoff, "claim")
     if not handoff.is_open:
         raise StateConflict("Only an open handoff can be claimed.", code="handoff_not_open")
@@ -637,13 +649,13 @@ def handoff_claim(*, handoff: Handoff, actor: User, at: datetime | None = None) 
 
 @transaction.atomic
 def handoff_pause(
-    *, handoff: Handoff, actor: User, cause: str, note: str = "", at: datetime | None = None
+    *, handoff: Handoff | int, actor: User, cause: str, note: str = "", at: datetime | None = None
 ) -> Handoff:
     """Stop the resolution clock while waiting on the customer or an outside party (never a department)."""
     at = _now(at)
     if cause not in PauseSegment.Cause.values:
         raise _invalid("cause", f"Unknown pause cause {cause!r}.", "unknown_cause")
-    change, handoff = _lock_handoff(handoff.pk, actor, at)
+    change, handoff = _lock_handoff(handoff, actor, at)
     _require_acts_for(actor, handoff, "pause")
     if handoff.status != Handoff.Status.ACCEPTED:
         raise StateConflict("Only an accepted handoff can be paused.", code="handoff_not_accepted")
@@ -658,8 +670,8 @@ def handoff_pause(
 
 
 @transaction.atomic
-def handoff_resume(*, handoff: Handoff, actor: User, at: datetime | None = None) -> Handoff:
-    change, handoff = _lock_handoff(handoff.pk, actor, _now(at))
+def handoff_resume(*, handoff: Handoff | int, actor: User, at: datetime | None = None) -> Handoff:
+    change, handoff = _lock_handoff(handoff, actor, _now(at))
     _require_acts_for(actor, handoff, "resume")
     if handoff.paused_at is None:
         raise StateConflict("The handoff is not paused.", code="handoff_not_paused")
@@ -679,15 +691,17 @@ def handoff_resume(*, handoff: Handoff, actor: User, at: datetime | None = None)
 
 # -- case-level changes ---------------------------------------------------------------------------
 @transaction.atomic
-def case_comment(*, case: Case, actor: User, text: str, at: datetime | None = None) -> CaseEvent:
+def case_comment(*, case: Case | str, actor: User, text: str, at: datetime | None = None) -> CaseEvent:
     at = _now(at)
     if not (text or "").strip():
         raise _invalid("text", "A comment cannot be empty.", "comment_required")
-    locked = _lock_case(case.pk, actor)
+    locked = _lock_case(case, actor)
     _require_works_on(actor, locked, "comment on")
     change = _Change(locked, at=at, actor=actor, stamp=locked._stamp)
     change.touch()
     event = change.event(Kind.COMMENT, department_id=locked.current_department_id, text=text.strip())
+    if event.department_id is not None:
+        event.department = change.department(event.department_id)
     change.flush()
     return event
 
@@ -770,7 +784,7 @@ def case_resolve(
         errors["compensation_amount"] = ["A compensation needs an amount above zero."]
     if errors:
         raise InvalidInput("Invalid resolution.", extra={"fields": errors})
-    change, handoff = _lock_open(case.pk, actor, at)
+    change, handoff = _lock_open(case, actor, at)
     handoff = _require_open_handoff(handoff)
     case = change.case
     _require_acts_for(actor, handoff, "resolve")
@@ -826,12 +840,12 @@ def case_resolve(
 
 @transaction.atomic
 def compensation_decide(
-    *, case: Case, actor: User, approve: bool, note: str = "", at: datetime | None = None
+    *, case: Case | str, actor: User, approve: bool, note: str = "", at: datetime | None = None
 ) -> Case:
     at = _now(at)
     if not approve and not (note or "").strip():
         raise _invalid("note", "Say why the compensation is rejected.", "reason_required")
-    change, handoff = _lock_open(case.pk, actor, at)
+    change, handoff = _lock_open(case, actor, at)
     handoff = _require_open_handoff(handoff)
     case = change.case
     if handoff.kind != Handoff.Kind.APPROVAL:
@@ -868,9 +882,11 @@ def compensation_decide(
 
 
 @transaction.atomic
-def case_close(*, case: Case, actor: User | None, at: datetime | None = None, system: bool = False) -> Case:
+def case_close(
+    *, case: Case | str, actor: User | None, at: datetime | None = None, system: bool = False
+) -> Case:
     """Close a resolved case (the call-back department completes its handoff); `system` is auto-close."""
-    change, handoff = _lock_open(case.pk, actor, _now(at))
+    change, handoff = _lock_open(case, actor, _now(at))
     case = change.case
     if case.status != Case.Status.RESOLVED:
         raise StateConflict("Only a resolved case can be closed.", code="case_not_resolved")
@@ -902,6 +918,8 @@ def _cancel_open(change: _Change, pending: Handoff | None, reason: str) -> None:
     if pending.paused_at is not None:
         _end_pause(change, pending, fields=fields)
     pending.status = Handoff.Status.CANCELLED
+    if change.open_handoff is pending:
+        change.open_handoff = None
     pending.save(update_fields=sorted(fields))
     change.event(
         Kind.HANDOFF_CANCELLED, department_id=pending.to_department_id, handoff=pending, reason=reason
@@ -909,13 +927,13 @@ def _cancel_open(change: _Change, pending: Handoff | None, reason: str) -> None:
 
 
 @transaction.atomic
-def case_reopen(*, case: Case, actor: User, reason: str, at: datetime | None = None) -> Case:
+def case_reopen(*, case: Case | str, actor: User, reason: str, at: datetime | None = None) -> Case:
     """Reopen within the process's window; the case goes back to the department that resolved it."""
     at = _now(at)
     if not (reason or "").strip():
         raise _invalid("reason", "Say why the case is reopened.", "reason_required")
     # A resolved or closed case: at most a call-back is open, so the case is locked first.
-    case = _lock_case(case.pk, actor)
+    case = _lock_case(case, actor)
     change = _Change(case, at=at, actor=actor, stamp=case._stamp)
     pending = Handoff.objects.filter(case_id=case.pk, status__in=Handoff.OPEN_STATUSES).first()
     if pending is not None:
@@ -957,11 +975,11 @@ def case_reopen(*, case: Case, actor: User, reason: str, at: datetime | None = N
 
 
 @transaction.atomic
-def case_cancel(*, case: Case, actor: User, reason: str, at: datetime | None = None) -> Case:
+def case_cancel(*, case: Case | str, actor: User, reason: str, at: datetime | None = None) -> Case:
     at = _now(at)
     if not (reason or "").strip():
         raise _invalid("reason", "Say why the case is cancelled.", "reason_required")
-    change, pending = _lock_open(case.pk, actor, at)
+    change, pending = _lock_open(case, actor, at)
     case = change.case
     member = (
         pending._member
@@ -981,20 +999,19 @@ def case_cancel(*, case: Case, actor: User, reason: str, at: datetime | None = N
 
 
 @transaction.atomic
-def case_extend_deadline(*, case: Case, actor: User, reason: str, at: datetime | None = None) -> Case:
+def case_extend_deadline(*, case: Case | str, actor: User, reason: str, at: datetime | None = None) -> Case:
     """Extend the regulatory deadline: first by the current department's lead, then (particularly
     complicated cases) by the process's designated approving department. The customer is told."""
     at = _now(at)
     if not (reason or "").strip():
         raise _invalid("reason", "An extension needs a reason.", "reason_required")
-    case = _lock_case(case.pk)
+    change, _open_handoff = _lock_open(case, actor, at)
+    case = change.case
     if case.regulatory_deadline is None:
         raise StateConflict("This case has no regulatory deadline.", code="no_regulatory_deadline")
     if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
         raise StateConflict("Only an open case can be extended.", code="case_not_open")
     process = case.process
-    from departments import policy as dept_policy
-
     if case.regulatory_extensions == 0:
         if not dept_policy.leads(actor, case.current_department_id):
             raise PermissionDenied("The first extension is approved by the department lead.", code="not_lead")
@@ -1008,7 +1025,6 @@ def case_extend_deadline(*, case: Case, actor: User, reason: str, at: datetime |
         days = process.second_extension_days
     else:
         raise StateConflict("The deadline has been extended twice already.", code="no_more_extensions")
-    change = _Change(case, at=at, actor=actor, stamp=case._stamp)
     before = case.regulatory_deadline
     case.regulatory_deadline = before + timedelta(days=days)
     case.regulatory_extensions += 1

@@ -105,7 +105,8 @@ LOGIN_URL_PATH = "/admin/login/"
 # https://django-axes.readthedocs.io/en/latest/2_installation.html
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend whose permission lookups API requests keep per process (departments/access.py).
+    "departments.access.StampedModelBackend",
 ]
 # Lockout after repeated failures, per username and per address, answered with 429.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -235,7 +236,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": (
-        "rest_framework.authentication.TokenAuthentication",
+        "processes.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ),
     "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.IsAuthenticated",),

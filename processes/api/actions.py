@@ -1,8 +1,10 @@
 """State changes of cases and handoffs: one view each, with its own input serializer.
 
-Each resolves its case or handoff within the caller's department scope (404 outside it), calls the
-service function the admin calls too (the department's right: 403; the state: 409) and answers with
-the fresh resource, so that an integration sees the new open handoff, its due times and SLA state.
+Each hands the case's reference or the handoff's id to the service function the admin calls too,
+which looks it up within the caller's department scope as it locks it (404 outside it), checks the
+department's right (403) and the state (409). The answer is built from the objects the service
+returns, so that an integration sees the new open handoff, its due times and SLA state without the
+API reading anything again.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from processes import services
-from processes.api import selectors
 from processes.api import serializers as s
 from processes.api.errors import WRITE_ERRORS, error_responses
-from processes.api.views import JsonView, fresh_case, fresh_handoff, validated_input
+from processes.api.views import JsonView, changed_case, changed_handoff, validated_input
 
 
 # == cases ==========================================================================================
@@ -37,11 +38,10 @@ class CaseForwardView(JsonView):
         "Complete the accepted handoff and hand the case to the next stage along an allowed transition.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_in_scope(user=request.user, reference=reference)
-        services.case_forward(
-            case=case, actor=request.user, **validated_input(s.ForwardInputSerializer, request)
+        handoff = services.case_forward(
+            case=reference, actor=request.user, **validated_input(s.ForwardInputSerializer, request)
         )
-        return fresh_case(request, reference)
+        return changed_case(request, handoff.case)
 
 
 class CaseResolveView(JsonView):
@@ -52,11 +52,10 @@ class CaseResolveView(JsonView):
         "the approving department first (`compensation_approval` = `pending`).",
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_in_scope(user=request.user, reference=reference)
-        services.case_resolve(
-            case=case, actor=request.user, **validated_input(s.ResolveInputSerializer, request)
+        case = services.case_resolve(
+            case=reference, actor=request.user, **validated_input(s.ResolveInputSerializer, request)
         )
-        return fresh_case(request, reference)
+        return changed_case(request, case)
 
 
 class CaseCloseView(JsonView):
@@ -64,9 +63,8 @@ class CaseCloseView(JsonView):
         "case_close", None, "Close a resolved case (the call-back handoff must have been accepted)."
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_in_scope(user=request.user, reference=reference)
-        services.case_close(case=case, actor=request.user)
-        return fresh_case(request, reference)
+        case = services.case_close(case=reference, actor=request.user)
+        return changed_case(request, case)
 
 
 class CaseReopenView(JsonView):
@@ -77,21 +75,19 @@ class CaseReopenView(JsonView):
         "that resolved it.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_in_scope(user=request.user, reference=reference)
-        services.case_reopen(
-            case=case, actor=request.user, **validated_input(s.ReopenInputSerializer, request)
+        case = services.case_reopen(
+            case=reference, actor=request.user, **validated_input(s.ReopenInputSerializer, request)
         )
-        return fresh_case(request, reference)
+        return changed_case(request, case)
 
 
 class CaseCancelView(JsonView):
     @_case_action("case_cancel", s.CancelInputSerializer, "Cancel an open case, with a reason.")
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_in_scope(user=request.user, reference=reference)
-        services.case_cancel(
-            case=case, actor=request.user, **validated_input(s.CancelInputSerializer, request)
+        case = services.case_cancel(
+            case=reference, actor=request.user, **validated_input(s.CancelInputSerializer, request)
         )
-        return fresh_case(request, reference)
+        return changed_case(request, case)
 
 
 class CaseCommentView(JsonView):
@@ -103,11 +99,9 @@ class CaseCommentView(JsonView):
         out=s.EventSerializer,
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_in_scope(user=request.user, reference=reference)
         event = services.case_comment(
-            case=case, actor=request.user, **validated_input(s.CommentInputSerializer, request)
+            case=reference, actor=request.user, **validated_input(s.CommentInputSerializer, request)
         )
-        event = selectors.event_list(case=case).get(pk=event.pk)
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
@@ -119,11 +113,10 @@ class CaseExtendDeadlineView(JsonView):
         "time by the process's approving department. The customer is told (an event).",
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_in_scope(user=request.user, reference=reference)
-        services.case_extend_deadline(
-            case=case, actor=request.user, **validated_input(s.ExtendDeadlineInputSerializer, request)
+        case = services.case_extend_deadline(
+            case=reference, actor=request.user, **validated_input(s.ExtendDeadlineInputSerializer, request)
         )
-        return fresh_case(request, reference)
+        return changed_case(request, case)
 
 
 class CaseCompensationDecisionView(JsonView):
@@ -134,11 +127,12 @@ class CaseCompensationDecisionView(JsonView):
         "goes back to the stage that resolved it) a compensation awaiting approval.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        case = selectors.case_in_scope(user=request.user, reference=reference)
-        services.compensation_decide(
-            case=case, actor=request.user, **validated_input(s.CompensationDecisionInputSerializer, request)
+        case = services.compensation_decide(
+            case=reference,
+            actor=request.user,
+            **validated_input(s.CompensationDecisionInputSerializer, request),
         )
-        return fresh_case(request, reference)
+        return changed_case(request, case)
 
 
 # == handoffs =======================================================================================
@@ -160,9 +154,8 @@ class HandoffAcceptView(JsonView):
         "succeeds; the others get 409 `handoff_not_pending`.",
     )
     def post(self, request: Request, handoff_id: int) -> Response:
-        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
-        services.handoff_accept(handoff=handoff, actor=request.user)
-        return fresh_handoff(request, handoff_id)
+        handoff = services.handoff_accept(handoff=handoff_id, actor=request.user)
+        return changed_handoff(request, handoff)
 
 
 class HandoffReturnView(JsonView):
@@ -172,19 +165,17 @@ class HandoffReturnView(JsonView):
         "Send the handoff back to the department that sent it, with a reason (a bounce).",
     )
     def post(self, request: Request, handoff_id: int) -> Response:
-        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
-        services.handoff_return(
-            handoff=handoff, actor=request.user, **validated_input(s.ReturnInputSerializer, request)
+        handoff = services.handoff_return(
+            handoff=handoff_id, actor=request.user, **validated_input(s.ReturnInputSerializer, request)
         )
-        return fresh_handoff(request, handoff_id)
+        return changed_handoff(request, handoff)
 
 
 class HandoffClaimView(JsonView):
     @_handoff_action("handoff_claim", None, "Take an open handoff as an individual (the assignee).")
     def post(self, request: Request, handoff_id: int) -> Response:
-        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
-        services.handoff_claim(handoff=handoff, actor=request.user)
-        return fresh_handoff(request, handoff_id)
+        handoff = services.handoff_claim(handoff=handoff_id, actor=request.user)
+        return changed_handoff(request, handoff)
 
 
 class HandoffPauseView(JsonView):
@@ -194,11 +185,10 @@ class HandoffPauseView(JsonView):
         "Stop the resolution clock of an accepted handoff while waiting on the customer or an outside party.",
     )
     def post(self, request: Request, handoff_id: int) -> Response:
-        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
-        services.handoff_pause(
-            handoff=handoff, actor=request.user, **validated_input(s.PauseInputSerializer, request)
+        handoff = services.handoff_pause(
+            handoff=handoff_id, actor=request.user, **validated_input(s.PauseInputSerializer, request)
         )
-        return fresh_handoff(request, handoff_id)
+        return changed_handoff(request, handoff)
 
 
 class HandoffResumeView(JsonView):
@@ -206,6 +196,5 @@ class HandoffResumeView(JsonView):
         "handoff_resume", None, "Restart the resolution clock; the due time moves by the paused time."
     )
     def post(self, request: Request, handoff_id: int) -> Response:
-        handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
-        services.handoff_resume(handoff=handoff, actor=request.user)
-        return fresh_handoff(request, handoff_id)
+        handoff = services.handoff_resume(handoff=handoff_id, actor=request.user)
+        return changed_handoff(request, handoff)

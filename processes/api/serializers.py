@@ -8,8 +8,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from departments import access
 from departments.models import Department, Membership
-from processes import policy
+from processes import definitions, policy
 from processes.clock import sla_state
 from processes.models import (
     Case,
@@ -332,7 +333,9 @@ class CaseOpenInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="")
 
     def validate_process(self, code: str) -> ServiceProcess:
-        process = ServiceProcess.objects.filter(code=code).first()
+        request = self.context.get("request")
+        stamp = access.stamp_of(request.user) if request is not None else None
+        process = definitions.process_by_code(code, stamp)
         if process is None:
             raise serializers.ValidationError(f"Unknown process {code!r}.", code="unknown_process")
         return process

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -19,16 +20,17 @@ from rest_framework.views import APIView
 from departments.audit import audit_record
 from departments.errors import StateConflict
 from departments.models import AuditEntry
-from processes import services
+from processes import policy, services
 from processes.api import filters, selectors
 from processes.api import serializers as s
 from processes.api.errors import LIST_ERRORS, READ_ERRORS, error_responses
 from processes.api.pagination import CaseFeedPagination, EventFeedPagination, PagePagination
-from processes.models import Case
+from processes.clock import ScheduleCache
+from processes.models import Case, Handoff
 
 
 def validated_input(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
+    serializer = serializer_class(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
@@ -61,6 +63,27 @@ def fresh_handoff(request: Request, handoff_id: int) -> Response:
     handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)
     context = selectors.page_context(user=request.user, handoffs=[handoff])
     return Response(s.HandoffSerializer(handoff, context=context).data)
+
+
+def _changed_context(request: Request, case: Case) -> dict[str, Any]:
+    """What the answer to a state change needs, from what the service returns: its calendars
+    (the process's copy the change used) and the caller's PII right (its permissions, kept per
+    process). A state change answered this way costs no query besides the change's own."""
+    schedules = getattr(case, "schedules", None) or ScheduleCache()
+    return {"schedules": schedules, "now": timezone.now(), "see_pii": policy.can_see_pii(request.user)}
+
+
+def changed_case(request: Request, case: Case, *, status_code: int = status.HTTP_200_OK) -> Response:
+    """The case as the state change left it, with its open handoff (the service sets both)."""
+    if not hasattr(case, "open_handoffs"):
+        return fresh_case(request, case.reference, status_code=status_code)
+    context = _changed_context(request, case)
+    audit_pii(request, [case], context, "case")
+    return Response(s.CaseDetailSerializer(case, context=context).data, status=status_code)
+
+
+def changed_handoff(request: Request, handoff: Handoff) -> Response:
+    return Response(s.HandoffSerializer(handoff, context=_changed_context(request, handoff.case)).data)
 
 
 class JsonView(APIView):
@@ -202,6 +225,8 @@ class CaseListView(CasePageMixin, PageListView):
     def post(self, request: Request) -> Response:
         data = validated_input(s.CaseOpenInputSerializer, request)
         case, created = services.case_open(actor=request.user, **data)
+        if created:  # the opener sees what it opened
+            return changed_case(request, case, status_code=201)
         shown = selectors.case_for_opener(user=request.user, case_id=case.pk)
         if shown is None:
             raise StateConflict(
