@@ -36,7 +36,11 @@ def create(schema_editor, tables: list[str]) -> None:
                 )
                 schema_editor.execute(
                     f"CREATE TRIGGER {table}_config_stamp_{op.lower()} AFTER {op} ON {table} "  # noqa: S608 (fixed table names)
-                    "BEGIN INSERT OR REPLACE INTO departments_configstamp (id, value) VALUES (1, abs(random())); END;",
+                    # An UPDATE, then an insert for a flushed database: a trigger's own conflict
+                    # clause gives way to the outer statement's, so the INSERT OR REPLACE of an
+                    # upsert would be ignored under Django's INSERT OR IGNORE (ignore_conflicts).
+                    "BEGIN UPDATE departments_configstamp SET value = abs(random()) WHERE id = 1; "
+                    "INSERT OR IGNORE INTO departments_configstamp (id, value) VALUES (1, abs(random())); END;",
                     params=None,
                 )
 
