@@ -225,11 +225,9 @@ class Case(models.Model):
     customer_phone = models.CharField(_("customer phone"), max_length=32, blank=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     priority = models.CharField(
-        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL, db_index=True
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     current_stage = models.ForeignKey(
         Stage,
         verbose_name=_("current stage"),
@@ -242,6 +240,7 @@ class Case(models.Model):
         Department,
         verbose_name=_("current department"),
         on_delete=models.PROTECT,
+        db_index=False,  # case_dept_status starts with it
         null=True,
         blank=True,
         related_name="current_cases",
@@ -265,7 +264,12 @@ class Case(models.Model):
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -290,7 +294,14 @@ class Case(models.Model):
                 name="unique_case_source_external_id",
             ),
         ]
-        indexes = [models.Index(fields=["current_department", "status"], name="case_dept_status")]
+        # Every index is written by every state change (a change of status is never a HOT update):
+        # only those a query uses. Users are deactivated, never deleted, so the foreign keys to
+        # them that no query filters on have none. A plain btree for status, not Django's
+        # db_index pair with a LIKE index that equality never uses.
+        indexes = [
+            models.Index(fields=["current_department", "status"], name="case_dept_status"),
+            models.Index(fields=["status"], name="case_status"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -320,7 +331,9 @@ class Handoff(models.Model):
         blank=True,
         related_name="handoffs_out",
     )
-    from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    from_stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     to_department = models.ForeignKey(
         Department, verbose_name=_("to"), on_delete=models.PROTECT, related_name="handoffs_in"
     )
@@ -329,11 +342,14 @@ class Handoff(models.Model):
     )
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
     note = models.TextField(_("note"), blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     requested_at = models.DateTimeField(_("requested at"), db_index=True)
     assignee = models.ForeignKey(
@@ -345,15 +361,30 @@ class Handoff(models.Model):
         related_name="claimed_handoffs",
     )
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     returned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     return_reason = models.TextField(_("return reason"), blank=True)
@@ -390,7 +421,9 @@ class Handoff(models.Model):
                 name="one_open_handoff_per_case",
             ),
         ]
+        # As for cases: only the indexes a query uses (each handoff row is updated 2-3 times).
         indexes = [
+            models.Index(fields=["status"], name="handoff_status"),
             models.Index(fields=["to_department", "status", "response_due_at"], name="handoff_queue"),
             models.Index(
                 fields=["response_due_at"],
@@ -491,11 +524,12 @@ class CaseEvent(AppendOnlyModel):
         CUSTOMER_NOTIFIED = "customer_notified", _("customer notified")
         FEEDBACK_RECEIVED = "feedback_received", _("feedback received")
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # event_case_time starts with the case: no index of its own.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     handoff = models.ForeignKey(
         Handoff, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
-    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, db_index=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -519,7 +553,10 @@ class CaseEvent(AppendOnlyModel):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["case", "created_at"], name="event_case_time")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="event_case_time"),
+            models.Index(fields=["kind"], name="event_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -56,6 +56,13 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", "-c jit=" + ("on" if env.bool("POSTGRES_JIT", default=False) else "off")
     )
+    # Server-side binding with prepared statements: a statement a connection runs a fifth time is
+    # planned once and kept. Each state change repeats the same few statements, and planning them
+    # was a third of PostgreSQL's time per change (bench/engine_bench.py). Off behind a pooler in
+    # transaction mode that cannot carry prepared statements (POSTGRES_PREPARED=0).
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#server-side-parameters-binding
+    if env.bool("POSTGRES_PREPARED", default=True):
+        DATABASES["default"]["OPTIONS"].update({"server_side_binding": True, "prepare_threshold": 5})
 # https://docs.djangoproject.com/en/5.2/ref/settings/#std:setting-DEFAULT_AUTO_FIELD
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
