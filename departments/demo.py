@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,6 +63,11 @@ def missing_holidays_warning(country: str, missing: dict[int, list[str]]) -> str
     )
 
 
+@functools.cache
+def _demo_hash(password: str) -> str:
+    return make_password(password)
+
+
 def _user(username: str, *, email: str, first_name: str = "", staff: bool = True, superuser: bool = False):
     User = get_user_model()
     user, created = User.objects.get_or_create(
@@ -71,7 +78,8 @@ def _user(username: str, *, email: str, first_name: str = "", staff: bool = True
         password = getattr(settings, "BATON_DEMO_PASSWORD", None)
         # Demo passwords exist in development and tests only; elsewhere the accounts cannot log in.
         if password:
-            user.set_password(password)
+            # One hash for every demo account (a million PBKDF2 rounds each is seconds of a seed).
+            user.password = _demo_hash(password)
         else:
             user.set_unusable_password()
         user.save(update_fields=["password"])

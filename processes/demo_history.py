@@ -82,11 +82,24 @@ class _Life:
     def __init__(self, rng: random.Random, users: dict, cache: ScheduleCache, now: datetime):
         self.rng, self.users, self.now = rng, users, now
         self.clock = _Clock(cache, rng)
+        self.routes: dict[int, list[Transition]] = {}
+        # The case's open handoff as the last service call left it (they return it): no reads
+        # between the steps of a life.
+        self.current: Handoff | None = None
+
+    def track(self, result: Case | Handoff) -> Case:
+        case = result.case if isinstance(result, Handoff) else result
+        handoffs = getattr(case, "open_handoffs", None)
+        if handoffs is not None:
+            self.current = handoffs[0] if handoffs else None
+        return case
 
     def agent(self, handoff: Handoff):
         return self.users[f"{handoff.to_department.code.lower()}_agent"]
 
     def open_handoff(self, case: Case) -> Handoff:
+        if self.current is not None and self.current.case_id == case.pk:
+            return self.current
         return Handoff.objects.select_related("to_department", "to_stage").get(
             case=case, status__in=Handoff.OPEN_STATUSES
         )
@@ -100,7 +113,8 @@ class _Life:
         at = self.step_time(handoff, handoff.response_target_seconds, floor)
         if at is None:
             return None
-        svc.handoff_accept(handoff=handoff, actor=self.agent(handoff), at=at)
+        handoff = svc.handoff_accept(handoff=handoff, actor=self.agent(handoff), at=at)
+        self.track(handoff)
         return handoff, at
 
     def work_time(self, handoff: Handoff, floor: datetime) -> datetime | None:
@@ -109,7 +123,10 @@ class _Life:
         )
 
     def forward_options(self, handoff: Handoff, *, rework: bool | None = None) -> list[str]:
-        routes = Transition.objects.filter(from_stage=handoff.to_stage).select_related("to_stage")
+        routes = self.routes.get(handoff.to_stage_id)
+        if routes is None:
+            routes = list(Transition.objects.filter(from_stage=handoff.to_stage).select_related("to_stage"))
+            self.routes[handoff.to_stage_id] = routes
         return [
             t.to_stage.code
             for t in routes
@@ -134,6 +151,7 @@ class _Life:
             external_id=f"demo-{index:07d}",
             at=opened_at,
         )
+        self.track(case)
         t = opened_at
         accepted = self.accept(case, t)
         if accepted is None:
@@ -154,8 +172,10 @@ class _Life:
             at = self.step_time(handoff, handoff.response_target_seconds, t)
             if at is None:
                 return
-            svc.handoff_return(
-                handoff=handoff, actor=self.agent(handoff), reason="非本部门职责, 请重新分派", at=at
+            self.track(
+                svc.handoff_return(
+                    handoff=handoff, actor=self.agent(handoff), reason="非本部门职责, 请重新分派", at=at
+                )
             )
             accepted = self.accept(case, at)
             if accepted is None:
@@ -210,7 +230,9 @@ class _Life:
         at = self.work_time(handoff, floor)
         if at is None:
             return None
-        svc.case_forward(case=case, to_stage=stage, actor=self.agent(handoff), note="请协助处理", at=at)
+        self.track(
+            svc.case_forward(case=case, to_stage=stage, actor=self.agent(handoff), note="请协助处理", at=at)
+        )
         return at
 
     def resolve_and_close(self, case: Case, handoff: Handoff, floor: datetime) -> None:
@@ -226,27 +248,30 @@ class _Life:
             amount = Decimal(rng.choice([50, 100, 200, 300, 800, 1500]))
         elif measure == "fee_waiver":
             amount = Decimal(rng.choice([0, 60, 120, 300]))
-        svc.case_resolve(
-            case=case,
-            actor=self.agent(handoff),
-            resolution="已核实并向客户解释, 采取补救措施",
-            recovery_measure=measure,
-            compensation_amount=amount,
-            at=at,
+        case = self.track(
+            svc.case_resolve(
+                case=case,
+                actor=self.agent(handoff),
+                resolution="已核实并向客户解释, 采取补救措施",
+                recovery_measure=measure,
+                compensation_amount=amount,
+                at=at,
+            )
         )
-        case.refresh_from_db()
         if case.compensation_approval == Case.Approval.PENDING:
             approval = self.open_handoff(case)
             decided = self.step_time(approval, approval.response_target_seconds, at)
             if decided is None:
                 return
             approve = rng.random() < 0.85
-            svc.compensation_decide(
-                case=case,
-                actor=self.users["compliance_agent"],
-                approve=approve,
-                note="" if approve else "补偿金额偏高, 请调整",
-                at=decided,
+            case = self.track(
+                svc.compensation_decide(
+                    case=case,
+                    actor=self.users["compliance_agent"],
+                    approve=approve,
+                    note="" if approve else "补偿金额偏高, 请调整",
+                    at=decided,
+                )
             )
             if not approve:
                 accepted = self.accept(case, decided)
@@ -256,20 +281,21 @@ class _Life:
                 at = at + timedelta(minutes=30)
                 if at >= self.now:
                     return
-                svc.case_resolve(
-                    case=case,
-                    actor=self.agent(handoff),
-                    resolution="调整补偿方案后与客户达成一致",
-                    recovery_measure="compensation",
-                    compensation_amount=Decimal("300"),
-                    at=at,
+                case = self.track(
+                    svc.case_resolve(
+                        case=case,
+                        actor=self.agent(handoff),
+                        resolution="调整补偿方案后与客户达成一致",
+                        recovery_measure="compensation",
+                        compensation_amount=Decimal("300"),
+                        at=at,
+                    )
                 )
             at = decided
-        case.refresh_from_db()
         if case.status != Case.Status.RESOLVED:
             return
-        callback = Handoff.objects.filter(case=case, status=Handoff.Status.PENDING).first()
-        if callback is not None:
+        callback = self.current if self.current is not None and self.current.case_id == case.pk else None
+        if callback is not None and callback.status == Handoff.Status.PENDING:
             accepted = self.accept(case, at)
             if accepted is None:
                 return

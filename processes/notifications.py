@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from departments.models import Membership
+from processes import writes
 from processes.models import Handoff, Notification, NotificationPreference, OutboxEntry, Priority
 from processes.policy import mask_name, mask_phone
 
@@ -237,7 +238,7 @@ def enqueue(entries: list[OutboxEntry]) -> None:
     test at a fixed date) must find its own rows due at its own `now`."""
     if not entries or _muted.get():
         return
-    OutboxEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    writes.insert(entries, ignore_conflicts=True)
     transaction.on_commit(kick_delivery, robust=True)
 
 

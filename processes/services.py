@@ -25,7 +25,7 @@ from departments import snapshot as dept_snapshot
 from departments.business_time import Schedule
 from departments.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments.models import ConfigStamp, Department, Membership
-from processes import definitions, locking, notifications, policy
+from processes import definitions, locking, notifications, policy, writes
 from processes.clock import DUE_SOON_FRACTION
 from processes.models import (
     Case,
@@ -130,9 +130,9 @@ class _Change:
         case = self.case
         if self.touched:
             case.updated_at = max(self.at, case.updated_at) if case.updated_at else self.at
-            case.save(update_fields=[*sorted(self.case_fields), "updated_at"])
+            writes.update(case, [*sorted(self.case_fields), "updated_at"])
         if self.events:
-            CaseEvent.objects.bulk_create(self.events)
+            writes.insert(self.events)
         notifications.enqueue(self.entries)
         if self.knows_open:
             case.open_handoffs = [self.open_handoff] if self.open_handoff is not None else []
@@ -261,7 +261,7 @@ def _request_handoff(
     case, at = change.case, change.at
     response_s, resolution_s = _targets(change, to_stage, case.priority)
     schedule = change.schedule(to_department.pk)
-    handoff = Handoff.objects.create(
+    handoff = Handoff(
         case=case,
         kind=kind,
         from_department=from_handoff.to_department if from_handoff else None,
@@ -279,6 +279,7 @@ def _request_handoff(
         response_warn_at=schedule.add(at, timedelta(seconds=response_s * DUE_SOON_FRACTION)),
         resolution_warn_at=schedule.add(at, timedelta(seconds=resolution_s * DUE_SOON_FRACTION)),
     )
+    writes.insert([handoff])
     change.open_handoff, change.knows_open = handoff, True
     if to_stage is not None:
         case.current_stage = to_stage
@@ -326,7 +327,7 @@ def _complete(change: _Change, handoff: Handoff, fields: set[str] | None = None)
     """Complete the open handoff, save it once and write its event, with the business time it took."""
     fields = set() if fields is None else fields
     _finish(change, handoff, status=Handoff.Status.COMPLETED, fields=fields)
-    handoff.save(update_fields=sorted(fields))
+    writes.update(handoff, sorted(fields))
     change.event(
         Kind.HANDOFF_COMPLETED,
         department_id=handoff.to_department_id,
@@ -367,7 +368,7 @@ def _end_pause(change: _Change, handoff: Handoff, *, fields: set[str]) -> int:
     segment = PauseSegment.objects.get(handoff=handoff, ended_at=None)
     seconds = change.business_seconds(handoff.to_department_id, segment.started_at, at)
     segment.ended_at, segment.ended_by, segment.business_seconds = at, change.actor, seconds
-    segment.save(update_fields=["ended_at", "ended_by", "business_seconds"])
+    writes.update(segment, ["ended_at", "ended_by", "business_seconds"])
     handoff.paused_at = None
     handoff.paused_seconds += seconds
     schedule = change.schedule(handoff.to_department_id)
@@ -411,7 +412,12 @@ def _existing_intake(source: str, external_id: str) -> Case | None:
         return None
     # The partial unique index's own condition, spelled out: SQLite uses a partial index only when
     # the query repeats its WHERE term, and otherwise scanned every case (11 ms at 37,000 cases).
-    return Case.objects.filter(source=source, external_id=external_id).exclude(external_id="").first()
+    # Unordered: .first() would order by the cases' default ordering (-created_at), and SQLite then
+    # walks that index from the newest case instead of looking the key up.
+    rows = list(
+        Case.objects.filter(source=source, external_id=external_id).exclude(external_id="").order_by()[:1]
+    )
+    return rows[0] if rows else None
 
 
 def case_open(
@@ -514,7 +520,7 @@ def _open(
     case.due_at = schedule.add(at, timedelta(hours=process.e2e_hours(data["priority"])))
     # The intake handoff's stage and department are the case's from its first row.
     case.current_stage, case.current_department = initial, initial.department
-    case.save(force_insert=True)
+    writes.insert([case])
     change.event(
         Kind.CREATED,
         department_id=initial.department_id,
@@ -539,7 +545,7 @@ def handoff_accept(*, handoff: Handoff | int, actor: User, at: datetime | None =
     _require_acts_for(actor, handoff, "accept")
     if handoff.status != Handoff.Status.PENDING:
         raise StateConflict("Only a pending handoff can be accepted.", code="handoff_not_pending")
-    handoff.save(update_fields=sorted(_mark_accepted(change, handoff)))
+    writes.update(handoff, sorted(_mark_accepted(change, handoff)))
     change.flush()
     return handoff
 
@@ -576,7 +582,7 @@ def handoff_return(
         fields.add("response_breached_at")
     _finish(change, handoff, status=Handoff.Status.RETURNED, fields=fields)
     handoff.returned_by, handoff.returned_at, handoff.return_reason = change.actor, at, reason.strip()
-    handoff.save(update_fields=sorted(fields | {"returned_by", "returned_at", "return_reason"}))
+    writes.update(handoff, sorted(fields | {"returned_by", "returned_at", "return_reason"}))
     sender = change.department(handoff.from_department_id)
     change.event(
         Kind.HANDOFF_RETURNED,
@@ -641,7 +647,7 @@ def handoff_claim(*, handoff: Handoff | int, actor: User, at: datetime | None = 
     if handoff.assignee_id is not None:
         raise StateConflict("Someone else has claimed this handoff.", code="handoff_already_claimed")
     handoff.assignee = actor
-    handoff.save(update_fields=["assignee"])
+    writes.update(handoff, ["assignee"])
     change.event(Kind.HANDOFF_CLAIMED, department_id=handoff.to_department_id, handoff=handoff)
     change.flush()
     return handoff
@@ -663,7 +669,7 @@ def handoff_pause(
         raise StateConflict("The handoff is already paused.", code="handoff_paused")
     PauseSegment.objects.create(handoff=handoff, cause=cause, note=note, started_at=at, started_by=actor)
     handoff.paused_at = at
-    handoff.save(update_fields=["paused_at"])
+    writes.update(handoff, ["paused_at"])
     change.event(Kind.PAUSED, department_id=handoff.to_department_id, handoff=handoff, cause=cause, note=note)
     change.flush()
     return handoff
@@ -677,7 +683,7 @@ def handoff_resume(*, handoff: Handoff | int, actor: User, at: datetime | None =
         raise StateConflict("The handoff is not paused.", code="handoff_not_paused")
     fields: set[str] = set()
     seconds = _end_pause(change, handoff, fields=fields)
-    handoff.save(update_fields=sorted(fields))
+    writes.update(handoff, sorted(fields))
     change.event(
         Kind.RESUMED,
         department_id=handoff.to_department_id,
@@ -920,7 +926,7 @@ def _cancel_open(change: _Change, pending: Handoff | None, reason: str) -> None:
     pending.status = Handoff.Status.CANCELLED
     if change.open_handoff is pending:
         change.open_handoff = None
-    pending.save(update_fields=sorted(fields))
+    writes.update(pending, sorted(fields))
     change.event(
         Kind.HANDOFF_CANCELLED, department_id=pending.to_department_id, handoff=pending, reason=reason
     )

@@ -1,0 +1,82 @@
+"""The writes of the state changes, as SQL built once per process (see locking.py for the reads).
+
+`Model.save(update_fields=...)` and `bulk_create` compile a new statement on every call, and on the
+state-change path that compiling cost more CPU time than the database took to run the statement
+(`make bench-engine`, and `seed_demo` on SQLite). These do the same writes with the statement's text
+kept per model and field list. Values go through each field's `get_db_prep_save`, as the ORM's own
+writes do. No model on this path has save() overrides, signal receivers or auto_now fields; the
+tests of each service compare what they write with what a fresh read returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from django.db.models import Model
+
+_sql: dict[tuple, tuple[str, list]] = {}
+
+
+def _qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def update(obj: Model, fields: Iterable[str]) -> None:
+    """UPDATE one row's named fields (names as for update_fields: "assignee", not "assignee_id")."""
+    model = type(obj)
+    names = tuple(fields)
+    key = ("update", connection.vendor, model, names)
+    found = _sql.get(key)
+    if found is None:
+        meta = model._meta
+        concrete = [meta.get_field(name) for name in names]
+        sets = ", ".join(f"{_qn(f.column)} = %s" for f in concrete)
+        found = (f"UPDATE {_qn(meta.db_table)} SET {sets} WHERE {_qn(meta.pk.column)} = %s", concrete)  # noqa: S608
+        _sql[key] = found
+    sql, concrete = found
+    params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete]
+    params.append(obj.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
+    """INSERT the rows in one statement; each object gets its primary key (unless conflicts are
+    ignored: a row that was not written has none to give)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if not ignore_conflicts and not connection.features.can_return_rows_from_bulk_insert:
+        model._default_manager.bulk_create(objs)  # no RETURNING: the ORM's way to the keys
+        return
+    key = ("insert", connection.vendor, model, len(objs), ignore_conflicts)
+    found = _sql.get(key)
+    meta = model._meta
+    if found is None:
+        concrete = [f for f in meta.concrete_fields if not f.primary_key]
+        columns = ", ".join(_qn(f.column) for f in concrete)
+        row = "(" + ", ".join(["%s"] * len(concrete)) + ")"
+        on_conflict = None
+        if ignore_conflicts:
+            from django.db.models.constants import OnConflict
+
+            on_conflict = OnConflict.IGNORE
+        head = connection.ops.insert_statement(on_conflict=on_conflict)
+        sql = f"{head} {_qn(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(objs))}"
+        if on_conflict is not None:
+            sql += " " + connection.ops.on_conflict_suffix_sql(concrete, on_conflict, None, None)
+        elif connection.features.can_return_rows_from_bulk_insert:
+            sql += f" RETURNING {_qn(meta.pk.column)}"
+        found = (sql, concrete)
+        _sql[key] = found
+    sql, concrete = found
+    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for obj in objs for f in concrete]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = cursor.fetchall() if not ignore_conflicts else []
+    for obj, row in zip(objs, ids, strict=False):
+        obj.pk = row[0]
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
