@@ -16,6 +16,8 @@ from django.db import connection
 from django.db.models import Model
 
 _sql: dict[tuple, tuple[str, list]] = {}
+# A state change writes a few rows of a kind; statements for more are not kept (nor prepared).
+_KEEP_ROWS = 8
 
 
 def _qn(name: str) -> str:
@@ -69,7 +71,8 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
         elif connection.features.can_return_rows_from_bulk_insert:
             sql += f" RETURNING {_qn(meta.pk.column)}"
         found = (sql, concrete)
-        _sql[key] = found
+        if len(objs) <= _KEEP_ROWS:
+            _sql[key] = found
     sql, concrete = found
     params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for obj in objs for f in concrete]
     with connection.cursor() as cursor:
