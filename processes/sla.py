@@ -2,8 +2,9 @@
 
 Set-based and batched (Saleor's sweeps): each step selects at most `batch_size` handoffs by state and
 time with FOR UPDATE SKIP LOCKED (so two sweeps at once share the work instead of doing it twice),
-updates them in one statement, writes their events with one bulk insert and their outbox entries
-(facts only: who is told, and in which words, is worked out at delivery) with one more. The number of queries of a run is fixed; the task re-queues itself while a step filled its
+updates them in one statement, and writes their events and their outbox entries (facts only: who is
+told, and in which words, is worked out at delivery) with one INSERT … SELECT each, built by the
+database from the handoffs rather than as Python objects. The number of queries of a run is fixed; the task re-queues itself while a step filled its
 batch. Every step's WHERE clause excludes what it already did, so a rerun changes nothing.
 """
 
@@ -13,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from departments import snapshot as dept_snapshot
+from departments.models import Department
 from processes import notifications as notes
-from processes.models import CaseEvent, Handoff, Notification
+from processes.models import CaseEvent, Handoff, Notification, OutboxEntry
 
 Kind = Notification.Kind
 OPEN = [Handoff.Status.PENDING, Handoff.Status.ACCEPTED]
@@ -61,31 +63,68 @@ def _claim(qs: QuerySet[Handoff], order: str, limit: int) -> list[_Claimed]:
     return [_Claimed(h.id, h.escalation_level, h.case_id, h.to_department_id) for h in handoffs]
 
 
-def _department_names(rows: list[_Claimed]) -> dict[int, str]:
-    """The receiving departments' names for the events, from the process's memory."""
-    departments = dept_snapshot.snapshot(dept_snapshot.current_stamp())
-    return {d: departments.department(d).name for d in {r.to_department_id for r in rows}}
+def _json(**values: str) -> str:
+    """A JSON object built by the database from SQL expressions (jsonb on PostgreSQL, text on SQLite)."""
+    build = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    pairs = ", ".join(f"'{key}', {sql}" for key, sql in values.items())
+    return f"{build}({pairs})"
 
 
-def _events(rows: list[_Claimed], names: dict[int, str], kind: str, now: datetime, **payload) -> None:
-    CaseEvent.objects.bulk_create(
-        CaseEvent(
-            case_id=r.case_id,
-            handoff_id=r.id,
-            kind=kind,
-            department_id=r.to_department_id,
-            created_at=now,
-            payload={**payload, "to_department": names[r.to_department_id]},
-        )
-        for r in rows
+def _at(moment: datetime):
+    """A time as the ORM would store it (SQLite keeps text in its own format)."""
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _facts(fixed: dict[str, object]) -> tuple[dict[str, str], list]:
+    """SQL for fixed JSON values (strings and integers from the code, never from users), typed for
+    PostgreSQL's server-side parameters."""
+    sql, params = {}, []
+    for key, value in fixed.items():
+        sql[key] = "CAST(%s AS INTEGER)" if isinstance(value, int) else "CAST(%s AS TEXT)"
+        params.append(value)
+    return sql, params
+
+
+def _insert_events(rows: list[_Claimed], kind: str, now: datetime, **payload: object) -> None:
+    """The rows' events in one INSERT … SELECT: built by the database from the handoffs (with the
+    receiving department's name), not as Python objects, so the sweep costs what its SQL costs."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    fields, params = _facts(payload)
+    body = _json(**fields, to_department="d.name")
+    marks = ", ".join(["%s"] * len(rows))
+    sql = (
+        f"INSERT INTO {qn(CaseEvent._meta.db_table)} "  # noqa: S608 (names from the models; values are parameters)
+        "(case_id, handoff_id, kind, actor_id, department_id, created_at, payload) "
+        f"SELECT h.case_id, h.id, CAST(%s AS TEXT), NULL, h.to_department_id, %s, {body} "
+        f"FROM {qn(Handoff._meta.db_table)} h JOIN {qn(Department._meta.db_table)} d "
+        f"ON d.id = h.to_department_id WHERE h.id IN ({marks}) ORDER BY h.id"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, _at(now), *params, *(r.id for r in rows)])
 
 
-def _entries(rows: list[_Claimed], kind: str, key: str, now: datetime, **facts) -> list:
-    return [
-        notes.handoff_entry(kind, key.format(id=r.id), handoff_id=r.id, case_id=r.case_id, at=now, **facts)
-        for r in rows
-    ]
+def _insert_entries(rows: list[_Claimed], kind: str, key: str, now: datetime, **facts: object) -> None:
+    """The rows' outbox entries (facts: the handoff and the fixed facts) in one INSERT … SELECT;
+    `key` is the de-duplication key's prefix, completed with the handoff's id."""
+    if not rows or notes.muted_now():
+        return
+    qn = connection.ops.quote_name
+    fields, params = _facts(facts)
+    body = _json(handoff="h.id", **fields)
+    marks = ", ".join(["%s"] * len(rows))
+    head = connection.ops.insert_statement(on_conflict=OnConflict.IGNORE)
+    table = OutboxEntry._meta
+    sql = (
+        f"{head} {qn(table.db_table)} (kind, case_id, facts, dedup_key, status, created_at, addressed_at) "  # noqa: S608
+        f"SELECT CAST(%s AS TEXT), h.case_id, {body}, CAST(%s AS TEXT) || h.id, CAST(%s AS TEXT), %s, NULL "
+        f"FROM {qn(Handoff._meta.db_table)} h WHERE h.id IN ({marks}) ORDER BY h.id "
+        + connection.ops.on_conflict_suffix_sql([table.get_field("dedup_key")], OnConflict.IGNORE, None, None)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, *params, key, OutboxEntry.Status.PENDING, _at(now), *(r.id for r in rows)])
+    transaction.on_commit(notes.kick_delivery, robust=True)
 
 
 @transaction.atomic
@@ -102,13 +141,10 @@ def _breaches(clock: str, now: datetime, limit: int) -> int:
         Handoff.objects.filter(pk__in=[r.id for r in newly_escalated]).update(
             escalation_level=1, escalated_at=now
         )
-    names = _department_names(rows)
-    _events(rows, names, CaseEvent.Kind.BREACHED, now, clock=clock)
-    _events(newly_escalated, names, CaseEvent.Kind.ESCALATED, now, level=1, clock=clock)
-    notes.enqueue(
-        _entries(rows, Kind.BREACHED, f"breached:{clock}:{{id}}", now, clock=clock)
-        + _entries(newly_escalated, Kind.ESCALATED, "escalated:1:{id}", now, level=1, clock=clock)
-    )
+    _insert_events(rows, CaseEvent.Kind.BREACHED, now, clock=clock)
+    _insert_events(newly_escalated, CaseEvent.Kind.ESCALATED, now, level=1, clock=clock)
+    _insert_entries(rows, Kind.BREACHED, f"breached:{clock}:", now, clock=clock)
+    _insert_entries(newly_escalated, Kind.ESCALATED, "escalated:1:", now, level=1, clock=clock)
     return len(rows)
 
 
@@ -122,8 +158,8 @@ def _escalate_level_two(now: datetime, limit: int) -> int:
     if not rows:
         return 0
     Handoff.objects.filter(pk__in=[r.id for r in rows]).update(escalation_level=2, escalated_at=now)
-    _events(rows, _department_names(rows), CaseEvent.Kind.ESCALATED, now, level=2)
-    notes.enqueue(_entries(rows, Kind.ESCALATED, "escalated:2:{id}", now, level=2))
+    _insert_events(rows, CaseEvent.Kind.ESCALATED, now, level=2)
+    _insert_entries(rows, Kind.ESCALATED, "escalated:2:", now, level=2)
     return len(rows)
 
 
@@ -145,8 +181,8 @@ def _warnings(clock: str, now: datetime, limit: int) -> int:
     if not rows:
         return 0
     Handoff.objects.filter(pk__in=[r.id for r in rows]).update(**{warned: now})
-    _events(rows, _department_names(rows), CaseEvent.Kind.DUE_SOON, now, clock=clock)
-    notes.enqueue(_entries(rows, Kind.DUE_SOON, f"due_soon:{clock}:{{id}}", now, clock=clock))
+    _insert_events(rows, CaseEvent.Kind.DUE_SOON, now, clock=clock)
+    _insert_entries(rows, Kind.DUE_SOON, f"due_soon:{clock}:", now, clock=clock)
     return len(rows)
 
 

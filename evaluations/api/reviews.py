@@ -33,6 +33,7 @@ from evaluations.models import Kpi
 from evaluations.periods import PeriodKind, today
 from evaluations.review_findings import findings_in_scope
 from evaluations.review_models import ImprovementAction, ImprovementActionEvent, ImprovementReview
+from processes.api.base import ModelSerializer
 from processes.api.errors import LIST_ERRORS, WRITE_ERRORS, error_responses
 from processes.api.filters import StableOrderingFilter
 from processes.api.pagination import PagePagination
@@ -59,7 +60,7 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     cycle = serializers.IntegerField(source="cycle_id")
     cycle_name = serializers.CharField(source="cycle.name")
     period = serializers.ChoiceField(source="kind", choices=PeriodKind.choices)
@@ -106,7 +107,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         return findings_in_scope(review.findings, self.context.get("codes"))
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(ModelSerializer):
     review_label = serializers.SerializerMethodField()
     department = serializers.CharField(source="department.code")
     owner = serializers.CharField(source="owner.username")
@@ -152,7 +153,7 @@ class ActionSerializer(serializers.ModelSerializer):
         return sorted(reviews.TRANSITIONS[action.status], key=lambda s: reviews.STEP[s])
 
 
-class ActionEventSerializer(serializers.ModelSerializer):
+class ActionEventSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
 
     class Meta:

@@ -23,6 +23,7 @@ from evaluations.models import (
 from evaluations.periods import Period, PeriodKind
 from evaluations.selectors import localized_name
 from processes import policy as process_policy
+from processes.api.base import ModelSerializer
 from processes.models import Case
 
 TEXT_MAX = 4000
@@ -31,7 +32,7 @@ TEXT_MAX = 4000
 # ==================================================================================================
 # Output
 # ==================================================================================================
-class EvaluationScoreSerializer(serializers.ModelSerializer):
+class EvaluationScoreSerializer(ModelSerializer):
     kpi = serializers.CharField(source="kpi_code", help_text="KPI code (docs/kpis.md).")
     name = serializers.SerializerMethodField()
 
@@ -60,7 +61,7 @@ class EvaluationScoreSerializer(serializers.ModelSerializer):
         return localized_name(kpi) if kpi else score.get_kpi_code_display()
 
 
-class EvaluationSerializer(serializers.ModelSerializer):
+class EvaluationSerializer(ModelSerializer):
     department = serializers.CharField(source="department.code")
     department_name = serializers.SerializerMethodField()
     period = serializers.ChoiceField(source="kind", choices=PeriodKind.choices)
@@ -114,7 +115,7 @@ class FlowSerializer(serializers.Serializer):
     cells = FlowCellSerializer(many=True)
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(ModelSerializer):
     case = serializers.CharField(source="case.reference")
 
     class Meta:
@@ -134,7 +135,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CriterionSerializer(serializers.ModelSerializer):
+class CriterionSerializer(ModelSerializer):
     class Meta:
         model = ScorecardCriterion
         fields = ["code", "name", "name_en", "weight", "max_score"]
@@ -147,7 +148,7 @@ class LevelWeightsSerializer(serializers.Serializer):
     quality_office = serializers.IntegerField(source="weight_quality_office")
 
 
-class ScorecardSerializer(serializers.ModelSerializer):
+class ScorecardSerializer(ModelSerializer):
     level_weights = serializers.SerializerMethodField()
     criteria = CriterionSerializer(many=True)
 
@@ -161,7 +162,7 @@ class ScorecardSerializer(serializers.ModelSerializer):
         return LevelWeightsSerializer(scorecard).data
 
 
-class InspectionScoreSerializer(serializers.ModelSerializer):
+class InspectionScoreSerializer(ModelSerializer):
     criterion = serializers.CharField(source="criterion.code")
 
     class Meta:
@@ -170,7 +171,7 @@ class InspectionScoreSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InspectionSerializer(serializers.ModelSerializer):
+class InspectionSerializer(ModelSerializer):
     case = serializers.CharField(source="case.reference")
     department = serializers.CharField(source="department.code")
     scorecard = serializers.CharField(source="scorecard.code")
@@ -200,7 +201,7 @@ class InspectionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class KpiSerializer(serializers.ModelSerializer):
+class KpiSerializer(ModelSerializer):
     class Meta:
         model = Kpi
         fields = ["code", "name", "name_en", "unit", "direction", "target", "weight", "is_active"]

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from departments import access
 from departments.models import Department, Membership
 from processes import definitions, policy
+from processes.api.base import ModelSerializer
 from processes.clock import sla_state
 from processes.models import (
     Case,
@@ -42,7 +43,7 @@ class SlaSerializer(serializers.Serializer):
     )
 
 
-class HandoffSerializer(serializers.ModelSerializer):
+class HandoffSerializer(ModelSerializer):
     case = serializers.CharField(source="case.reference", help_text="Case reference.")
     from_department = serializers.CharField(source="from_department.code", allow_null=True)
     to_department = serializers.CharField(source="to_department.code")
@@ -120,7 +121,7 @@ class CustomerSerializer(serializers.Serializer):
     masked = serializers.BooleanField(help_text="False only for callers allowed to see personal data.")
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ModelSerializer):
     process = serializers.CharField(source="process.code")
     stage = serializers.CharField(source="current_stage.code", allow_null=True)
     department = serializers.CharField(source="current_department.code", allow_null=True)
@@ -195,7 +196,7 @@ class CaseDetailSerializer(CaseSerializer):
         read_only_fields = fields
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor.username", allow_null=True)
     department = serializers.CharField(source="department.code", allow_null=True)
     handoff = serializers.IntegerField(source="handoff_id", allow_null=True)
@@ -207,7 +208,7 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     username = serializers.CharField(source="user.username")
 
     class Meta:
@@ -223,7 +224,7 @@ class CalendarSummarySerializer(serializers.Serializer):
     always_open = serializers.BooleanField()
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(ModelSerializer):
     parent = serializers.CharField(source="parent.code", allow_null=True)
     calendar = CalendarSummarySerializer()
     members = MemberSerializer(source="memberships", many=True)
@@ -240,7 +241,7 @@ class TargetSerializer(serializers.Serializer):
     resolution_minutes = serializers.IntegerField()
 
 
-class StageSerializer(serializers.ModelSerializer):
+class StageSerializer(ModelSerializer):
     department = serializers.CharField(source="department.code")
     targets = TargetSerializer(many=True)
 
@@ -260,7 +261,7 @@ class StageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TransitionSerializer(serializers.ModelSerializer):
+class TransitionSerializer(ModelSerializer):
     from_stage = serializers.CharField(source="from_stage.code")
     to_stage = serializers.CharField(source="to_stage.code")
 
@@ -277,7 +278,7 @@ class EndToEndTargetSerializer(serializers.Serializer):
     low = serializers.IntegerField(source="e2e_hours_low")
 
 
-class ProcessSerializer(serializers.ModelSerializer):
+class ProcessSerializer(ModelSerializer):
     e2e_hours = EndToEndTargetSerializer(source="*", help_text="End-to-end targets in business hours.")
     compensation_approver = serializers.CharField(source="compensation_approver.code", allow_null=True)
     second_extension_approver = serializers.CharField(
