@@ -31,6 +31,7 @@ from evaluations.forms import (
     InspectionRecordForm,
     SampleForm,
 )
+from evaluations.kpi_definitions import DEFINITIONS
 from evaluations.models import (
     CustomerFeedback,
     Evaluation,
@@ -488,6 +489,7 @@ class EvaluationAdmin(admin.ModelAdmin):
         return [
             path("scorecard/", view(self.scorecard_view), name="evaluations_evaluation_scorecard"),
             path("flow/", view(self.flow_view), name="evaluations_evaluation_flow"),
+            path("kpis/", view(self.kpis_view), name="evaluations_evaluation_kpis"),
             path("compute/", view(self.compute_view), name="evaluations_evaluation_compute"),
             path("export/<str:fmt>/", view(self.export_view), name="evaluations_evaluation_export"),
             *super().get_urls(),
@@ -506,7 +508,8 @@ class EvaluationAdmin(admin.ModelAdmin):
         return super().changelist_view(request, context)
 
     def scorecard_view(self, request):
-        """A department's scorecard: the latest evaluation and a trend chart per KPI over 12 periods."""
+        """A department's scorecard for one period (the last closed one unless another is asked for),
+        each KPI's figure of that period and its trend over the 12 periods up to it."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         departments = list(selectors.scorecard_departments(user=request.user))
@@ -517,21 +520,28 @@ class EvaluationAdmin(admin.ModelAdmin):
         department = next((d for d in departments if d.code == code), None)
         if code is not None and department is None:
             raise Http404(gettext("No such department in your scope."))
+        try:
+            requested = date.fromisoformat(request.GET["period"]) if request.GET.get("period") else None
+        except ValueError:
+            requested = None  # a period of another kind or a mistyped date: the default period
         context: dict[str, Any] = {
             "departments": departments,
             "department": department,
             "kind": kind,
             "kinds": PeriodKind.choices,
+            "kpis_url": reverse("admin:evaluations_evaluation_kpis"),
         }
         if department is not None:
-            page = selectors.department_scorecard(user=request.user, department=department, kind=kind)
+            page = selectors.department_scorecard(
+                user=request.user, department=department, kind=kind, period_start=requested
+            )
             context["page"] = page
             context["trends"] = [
                 {
                     "trend": trend,
                     "name": selectors.localized_name(trend.kpi) if trend.kpi else trend.code,
                     "unit": trend.kpi.get_unit_display() if trend.kpi else "",
-                    "latest": trend.latest,
+                    "figure": trend.figure,
                     "chart": charts.trend_svg(
                         [
                             charts.ChartPoint(
@@ -541,8 +551,8 @@ class EvaluationAdmin(admin.ModelAdmin):
                             )
                             for p in trend.points
                         ],
-                        target=trend.latest.target
-                        if trend.latest
+                        target=trend.figure.target
+                        if trend.figure
                         else (trend.kpi.target if trend.kpi else None),
                         direction=trend.kpi.direction if trend.kpi else "higher",
                         title=selectors.localized_name(trend.kpi) if trend.kpi else trend.code,
@@ -554,6 +564,21 @@ class EvaluationAdmin(admin.ModelAdmin):
         if department is not None:
             title = f"{title}: {selectors.localized_name(department)}"
         return _page(self, request, "admin/evaluations/scorecard.html", title, **context)
+
+    def kpis_view(self, request):
+        """The KPI definitions as staff read them: what each one counts, its unit, direction and target."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = [
+            {
+                "kpi": kpi,
+                "name": selectors.localized_name(kpi),
+                "definition": DEFINITIONS.get(kpi.code, ""),
+                "description": kpi.description,
+            }
+            for kpi in selectors.kpi_definitions()
+        ]
+        return _page(self, request, "admin/evaluations/kpis.html", gettext("KPI definitions"), rows=rows)
 
     def flow_view(self, request):
         """The handoff-flow heat map: from × to departments, coloured by the chosen measure."""
