@@ -381,7 +381,8 @@ class Handoff(models.Model):
 
     class Meta:
         verbose_name = _("handoff")
-        verbose_name_plural = _("handoffs")
+        # The admin lists handoffs as the staff's work queue: the menu, the page and its title say so.
+        verbose_name_plural = _("Queue")
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
