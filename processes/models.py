@@ -464,6 +464,18 @@ class PauseSegment(models.Model):
         return f"{self.get_cause_display()} from {self.started_at:%Y-%m-%d %H:%M}"
 
 
+# Call-back handoffs requested by a resolution were once stored with this English marker as their
+# note; they now carry none (their stage says what they are). Old rows are shown in the reader's words.
+CALL_BACK_NOTE = "call-back"
+
+
+def handoff_note_text(note: str | None) -> str:
+    """A handoff's note as people read it."""
+    if note == CALL_BACK_NOTE:
+        return str(_("call-back after the resolution"))
+    return note or ""
+
+
 class CaseEvent(AppendOnlyModel):
     """The append-only timeline. Nothing edits or deletes it (the database refuses it too on PostgreSQL)."""
 
