@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.errors import ApplicationError, NotFound
 from evaluations import charts, exports, policy, selectors, services
+from evaluations.admin_errors import error_text
 from evaluations.forms import (
     ComputeForm,
     FeedbackForm,
@@ -46,13 +47,6 @@ from evaluations.periods import Period, PeriodKind, period_containing, today
 from processes import policy as process_policy
 
 ADMIN_CSS = {"all": ["evaluations/admin.css"]}
-
-
-def error_text(exc: ApplicationError) -> str:
-    """A domain error as one line for the message bar: its message and the fields it names."""
-    fields = exc.extra.get("fields") or {}
-    details = "; ".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in fields.items())
-    return f"{exc.message} {details}".strip()
 
 
 def _case_link(case) -> str:
@@ -348,7 +342,12 @@ class InspectionAdmin(admin.ModelAdmin):
             "admin/evaluations/inspection/record.html",
             f"{inspection.case.reference} · {inspection.get_level_display()}",
             inspection=inspection,
+            case=inspection.case,
+            # An inspection judges the service, not the customer: their data stays masked here.
+            customer_name=process_policy.mask_name(inspection.case.customer_name),
+            process_name=selectors.localized_name(inspection.case.process),
             case_link=_case_link(inspection.case),
+            case_url=reverse("admin:processes_case_change", args=[inspection.case.pk]),
             criteria=criteria,
             scores=scores,
             form=form,
@@ -606,7 +605,7 @@ class EvaluationAdmin(admin.ModelAdmin):
             form=form,
             matrix=matrix,
             rows=rows,
-            intake=gettext("intake"),
+            target_names=[selectors.localized_name(t) for t in matrix.targets] if matrix else [],
         )
 
     def compute_view(self, request):
@@ -642,9 +641,15 @@ def _heat_rows(matrix: selectors.FlowMatrix, metric: str) -> list[dict[str, Any]
             elif metric == "bounce":
                 colour = charts.heat(cell.bounce_rate, 100)
             else:
-                colour = charts.heat(cell.count, matrix.max_count)
+                colour = charts.heat(cell.count, matrix.max_count, alarming=False)
             cells.append({"cell": cell, "colour": colour})
-        rows.append({"source": source, "cells": cells})
+        rows.append(
+            {
+                "source": source,
+                "name": selectors.localized_name(source) if source else gettext("intake"),
+                "cells": cells,
+            }
+        )
     return rows
 
 

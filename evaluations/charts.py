@@ -112,10 +112,15 @@ def trend_svg(
     return mark_safe("".join(parts))  # noqa: S308
 
 
-def heat(value: float | Decimal | None, maximum: float | Decimal | None) -> str:
-    """A background colour from white to red for a heat-map cell (inline style value)."""
+HEAT_STEPS = 5
+
+
+def heat(value: float | Decimal | None, maximum: float | Decimal | None, *, alarming: bool = True) -> str:
+    """The CSS classes of a heat-map cell: a step 0–5 of its share of the maximum, in red where more
+    is worse (time to accept, bounce rate) and in a neutral blue for plain counts. Classes, not an
+    inline style: the production CSP allows no style attribute (evaluations/admin.css)."""
+    scale = "heat-alarm" if alarming else "heat-count"
     if value is None or not maximum:
-        return "transparent"
+        return f"{scale} heat-0"
     share = max(0.0, min(1.0, float(value) / float(maximum)))
-    alpha = 0.08 + 0.72 * share
-    return f"rgba(198, 40, 40, {alpha:.2f})"
+    return f"{scale} heat-{max(1, round(share * HEAT_STEPS))}"

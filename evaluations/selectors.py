@@ -262,7 +262,8 @@ def inspection_list(*, user) -> QuerySet[Inspection]:
 
 
 def inspection_get(*, user, pk: int) -> Inspection:
-    inspection = inspection_list(user=user).filter(pk=pk).first()
+    """One inspection with the case it inspects and that case's process (its page shows the case)."""
+    inspection = inspection_list(user=user).select_related("case__process").filter(pk=pk).first()
     if inspection is None:
         raise NotFound(f"No inspection {pk} in your scope.", code="not_found")
     return inspection
