@@ -583,8 +583,9 @@ class EvaluationAdmin(admin.ModelAdmin):
         """The handoff-flow heat map: from × to departments, coloured by the chosen measure."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        current = period_containing(PeriodKind.MONTHLY, today())
-        form = FlowForm(request.GET or {"start": current.start, "end": current.end, "metric": "count"})
+        # Like the scorecard, the last closed month: the one in progress has a few days' handoffs.
+        shown = period_containing(PeriodKind.MONTHLY, today()).previous()
+        form = FlowForm(request.GET or {"start": shown.start, "end": shown.end, "metric": "count"})
         matrix = None
         rows: list[dict[str, Any]] = []
         if form.is_valid():

@@ -96,10 +96,15 @@ def trend_svg(
             f"<title>{escape(p.label)}: {_fmt(p.value)}</title></circle>"
         )
     step = max(1, len(points) // 4)
+    last = len(points) - 1
     for i, p in enumerate(points):
-        if i % step == 0 or i == len(points) - 1:
+        if i % step == 0 or i == last:
+            if i == last and i % step and last - (last // step) * step < step / 2:
+                continue  # too close to the label before it
+            # The last label ends at the plot's edge instead of running past the drawing.
+            anchor = "end" if i == last and len(points) > 1 else "middle"
             parts.append(
-                f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="middle" font-size="10" fill="#666">'
+                f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="{anchor}" font-size="10" fill="#666">'
                 f"{escape(p.label)}</text>"
             )
     if not values:

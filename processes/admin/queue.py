@@ -87,16 +87,15 @@ class QueueAdmin(admin.ModelAdmin):
     """Handoffs are shown as the work queue: the open ones waiting on the user's departments, the
     most urgent first. A handoff's own page is its case's page."""
 
-    # Seven columns that fit beside the filters on a laptop; on a phone each row is a card
-    # (processes/admin.css), and the labels a card needs are in the cells, shown only there.
+    # Five columns that fit beside the navigation and the filters on a 1366 px laptop (the case with
+    # its priority; the SLA with its due time, time left and the regulatory deadline); on a phone each
+    # row is a card (processes/admin.css).
     list_display = [
         "case_link",
         "process_stage",
         "route",
-        "priority",
         "status_assignee",
         "sla",
-        "regulatory_deadline",
     ]
     list_display_links = None
     list_filter = [QueueStatusFilter, BreachedFilter, ProcessFilter, "priority", DepartmentFilter]
@@ -143,9 +142,11 @@ class QueueAdmin(admin.ModelAdmin):
     @admin.display(description=_("case"), ordering="case__reference")
     def case_link(self, obj):
         return format_html(
-            '<a href="{}">{}</a><div class="queue-title">{}</div>',
+            '<a href="{}">{}</a> <span class="priority priority-{}">{}</span><div class="queue-title">{}</div>',
             reverse("admin:processes_case_change", args=[obj.case_id]),
             obj.case.reference,
+            obj.priority,
+            obj.get_priority_display(),
             Truncator(obj.case.title).chars(40),
         )
 
@@ -168,20 +169,24 @@ class QueueAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("SLA"), ordering="current_due")
     def sla(self, obj):
-        """The badge, when the running clock is due and what is left of it (or how overdue it is)."""
+        """The badge, when the running clock is due, what is left of it (or how overdue it is), and
+        the regulatory deadline beside it when the case has one."""
         return format_html(
-            '{} <span class="queue-due">{}</span><div class="queue-left">{}</div>',
+            '{}<div class="queue-due">{}</div><div class="queue-left">{}</div>{}',
             sla_badge_html(obj.sla),
             format_due(obj.sla.due_at),
             format_time_left(obj.sla.business_seconds_left),
+            self.regulatory_deadline(obj),
         )
 
-    @admin.display(description=_("regulatory deadline"), ordering="case__regulatory_deadline")
-    def regulatory_deadline(self, obj):
+    def regulatory_deadline(self, obj) -> str:
         deadline = obj.case.regulatory_deadline
         if deadline is None:
-            return "—"
-        label = format_html('<span class="queue-label">{}</span> ', gettext("regulatory deadline"))
-        if deadline < timezone.localdate():
-            return format_html('{}<span class="deadline-passed">{}</span>', label, deadline.isoformat())
-        return format_html("{}{}", label, deadline.isoformat())
+            return ""
+        passed = " deadline-passed" if deadline < timezone.localdate() else ""
+        return format_html(
+            '<div class="queue-deadline{}">{} {}</div>',
+            passed,
+            gettext("regulatory deadline"),
+            deadline.isoformat(),
+        )
