@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -265,7 +266,12 @@ class Case(models.Model):
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -273,7 +279,12 @@ class Case(models.Model):
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("reopen count"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
@@ -469,10 +480,17 @@ class PauseSegment(models.Model):
 CALL_BACK_NOTE = "call-back"
 
 
+# A compensation-approval handoff carries the amount to approve as its note: "compensation 800.00".
+COMPENSATION_NOTE = re.compile(r"^compensation (?P<amount>-?\d+(?:\.\d+)?)$")
+
+
 def handoff_note_text(note: str | None) -> str:
-    """A handoff's note as people read it."""
+    """A handoff's note as people read it: the notes the services write are said in their words."""
     if note == CALL_BACK_NOTE:
         return str(_("call-back after the resolution"))
+    approval = COMPENSATION_NOTE.match(note or "")
+    if approval:
+        return str(_("compensation of %(amount)s to approve")) % {"amount": approval["amount"]}
     return note or ""
 
 
