@@ -84,3 +84,4 @@ def test_the_call_back_marker_of_old_handoffs_is_said_in_the_readers_language():
     with translation.override("zh-hans"):
         assert "call-back" not in handoff_note_text("call-back")
         assert handoff_note_text("请核实") == "请核实"
+        assert handoff_note_text("compensation 800.00") == "待审批的补偿金额 800.00"
