@@ -95,13 +95,12 @@ def trend_svg(
             f'<circle cx="{x(i):.1f}" cy="{y(p.value):.1f}" r="3.5" fill="{colour}">'
             f"<title>{escape(p.label)}: {_fmt(p.value)}</title></circle>"
         )
-    step = max(1, len(points) // 4)
+    # At most five labels, counted back from the last one so that they are evenly spaced; the last
+    # ends at the plot's edge instead of running past the drawing.
+    step = max(1, -(-len(points) // 5))
     last = len(points) - 1
     for i, p in enumerate(points):
-        if i % step == 0 or i == last:
-            if i == last and i % step and last - (last // step) * step < step / 2:
-                continue  # too close to the label before it
-            # The last label ends at the plot's edge instead of running past the drawing.
+        if (last - i) % step == 0:
             anchor = "end" if i == last and len(points) > 1 else "middle"
             parts.append(
                 f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="{anchor}" font-size="10" fill="#666">'

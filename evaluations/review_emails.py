@@ -271,12 +271,22 @@ def _sampled_cases(f: dict[str, Any], rows: list[dict[str, Any]], levels: dict) 
         if level not in line["levels"]:
             line["levels"].append(level)
     separator = ", " if _english() else "、"
-    return [{**line, "levels": separator.join(line["levels"])} for line in list(cases.values())[:20]]
+    ladder = [str(label) for label in levels.values()]  # self-check, department, quality office
+    return [
+        {
+            **line,
+            "levels": separator.join(
+                sorted(line["levels"], key=lambda x: ladder.index(x) if x in ladder else 9)
+            ),
+        }
+        for line in list(cases.values())[:20]
+    ]
 
 
 def summary_context(context: dict[str, Any]) -> dict[str, Any]:
     """What the e-mail shows of the review: counts and the few lines that need attention first, each
-    list cut at LINES_SHOWN with how many more the review page has."""
+    list cut at LINES_SHOWN with how many more the review page has. A department without an evaluation
+    (the quality office itself handles no handoffs) has no line: the review page lists it."""
     evaluated = [c for c in context["scorecards"] if c["evaluated"]]
     grades: dict[str, int] = {}
     for card in evaluated:
@@ -300,7 +310,6 @@ def summary_context(context: dict[str, Any]) -> dict[str, Any]:
     return {
         "evaluated_count": len(evaluated),
         "grade_counts": " · ".join(f"{grade} {n}" for grade, n in sorted(grades.items())),
-        "not_evaluated": [c["name"] for c in context["scorecards"] if not c["evaluated"]],
         "attention": attention,
         "attention_more": attention_more,
         "below_shown": below,

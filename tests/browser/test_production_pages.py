@@ -209,6 +209,10 @@ class Screen:
                 f"{self.device} {name}: the list scrolls sideways {widths}"
             )
 
+    def detail(self, name: str, selector: str) -> None:
+        """A screenshot of one part of the page, readable at its own size."""
+        self.page.locator(selector).first.screenshot(path=str(SHOTS / self.device / f"{name}.png"))
+
     def _too_wide(self) -> list[str]:
         """The outermost elements that stick out on the right: what to fix."""
         return self.page.evaluate(
@@ -251,11 +255,13 @@ def test_staff_pages_under_production_settings(server, chromium, device):
     assert rows.count() > 0
     assert not re.search(r"-\d+:\d\d", page.locator("#result_list").inner_text())  # "已超时 …", not "-692:10"
     agent.check("02_queue", no_horizontal_scroll=True)
+    agent.detail("02_queue_list", "#changelist .results")
 
     rows.first.locator("td.field-case_link a, th.field-case_link a").first.click()
     page.wait_for_url(re.compile(r"/admin/processes/case/\d+/change/$"))
     assert page.locator(".case-timeline tbody tr").count() > 0
     agent.check("03_case_page")
+    agent.detail("03_case_timeline", ".case-timeline")
     agent.close()
 
     # -- the quality office: scorecard (department and period), heat map, review, inspection ------
@@ -298,6 +304,8 @@ def test_staff_pages_under_production_settings(server, chromium, device):
     page = officer.go(review[0])
     assert page.locator(".review-page").count() == 1
     officer.check("09_review")
+    officer.detail("09_review_first_scorecard", ".review-scorecard")
+    officer.detail("09_review_findings", ".review-findings")
 
     page = officer.go("/admin/evaluations/inspection/?status=assigned")
     inspections = _hrefs(page, r"/inspection/\d+/change/")
