@@ -185,7 +185,7 @@ class CustomerFeedbackAdmin(admin.ModelAdmin):
                     for field, errors in (exc.extra.get("fields") or {}).items():
                         form.add_error(field if field in form.fields else None, errors)
                     if not exc.extra.get("fields"):
-                        form.add_error(None, exc.message)
+                        form.add_error(None, error_text(exc))
                 else:
                     if created:
                         messages.success(
