@@ -23,16 +23,18 @@ catalogues: $(STAMP)
 ## make run: the whole system (web + worker + beat) with demo data; SQLite and a file broker by default.
 run: install
 	@mkdir -p var/broker/queue var/broker/processed var/broker/control
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py setup_schedules
-	$(PY) manage.py seed_demo
+	@# System checks once (their warnings say what to do), not again by every command below.
+	$(PY) manage.py check
+	$(PY) manage.py migrate --noinput --skip-checks
+	$(PY) manage.py setup_schedules --skip-checks
+	$(PY) manage.py seed_demo --skip-checks
 	@echo ""
 	@echo "  Baton is starting at http://127.0.0.1:$${BATON_PORT:-8000}/admin/"
 	@echo "  Demo logins (password: demo): call_center_agent, card_center_agent, card_center_lead,"
 	@echo "    <department>_agent / <department>_lead, quality_officer, auditor, admin"
 	@echo "  Ctrl-C stops web, worker and beat."
 	@echo ""
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/run_dev.py
 
 ## make test: install what the tests need and run the whole suite (PostgreSQL/Redis if DATABASE_URL/REDIS_URL).
 test: install

@@ -39,8 +39,14 @@ def holiday_data_check(app_configs=None, **kwargs):
     return [
         Warning(
             f"Business calendar {code!r} has no holiday data for {', '.join(map(str, years))}.",
-            hint=f"Run: manage.py import_holidays --country {country} --year {years[0]} --calendar {code}, "
-            "or enter the dates in the admin.",
+            hint=(
+                "Until there is, those years' holidays count as working days. The holidays package learns "
+                "a year in a release after its official schedule is published: "
+                ".venv/bin/pip install --upgrade holidays, then "
+                f"manage.py import_holidays --country {country} --year {years[0]} --calendar {code} "
+                "(it says so if the package still lacks the year); or enter the holidays and make-up "
+                "working days in the admin (business calendars)."
+            ),
             id="departments.W001",
         )
         for code, country, years in missing

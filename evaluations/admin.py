@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.errors import ApplicationError, NotFound
 from evaluations import charts, exports, policy, selectors, services
+from evaluations.admin_errors import error_text
 from evaluations.forms import (
     ComputeForm,
     FeedbackForm,
@@ -31,6 +32,7 @@ from evaluations.forms import (
     InspectionRecordForm,
     SampleForm,
 )
+from evaluations.kpi_definitions import DEFINITIONS
 from evaluations.models import (
     CustomerFeedback,
     Evaluation,
@@ -45,13 +47,6 @@ from evaluations.periods import Period, PeriodKind, period_containing, today
 from processes import policy as process_policy
 
 ADMIN_CSS = {"all": ["evaluations/admin.css"]}
-
-
-def error_text(exc: ApplicationError) -> str:
-    """A domain error as one line for the message bar: its message and the fields it names."""
-    fields = exc.extra.get("fields") or {}
-    details = "; ".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in fields.items())
-    return f"{exc.message} {details}".strip()
 
 
 def _case_link(case) -> str:
@@ -190,7 +185,7 @@ class CustomerFeedbackAdmin(admin.ModelAdmin):
                     for field, errors in (exc.extra.get("fields") or {}).items():
                         form.add_error(field if field in form.fields else None, errors)
                     if not exc.extra.get("fields"):
-                        form.add_error(None, exc.message)
+                        form.add_error(None, error_text(exc))
                 else:
                     if created:
                         messages.success(
@@ -347,7 +342,12 @@ class InspectionAdmin(admin.ModelAdmin):
             "admin/evaluations/inspection/record.html",
             f"{inspection.case.reference} · {inspection.get_level_display()}",
             inspection=inspection,
+            case=inspection.case,
+            # An inspection judges the service, not the customer: their data stays masked here.
+            customer_name=process_policy.mask_name(inspection.case.customer_name),
+            process_name=selectors.localized_name(inspection.case.process),
             case_link=_case_link(inspection.case),
+            case_url=reverse("admin:processes_case_change", args=[inspection.case.pk]),
             criteria=criteria,
             scores=scores,
             form=form,
@@ -488,6 +488,7 @@ class EvaluationAdmin(admin.ModelAdmin):
         return [
             path("scorecard/", view(self.scorecard_view), name="evaluations_evaluation_scorecard"),
             path("flow/", view(self.flow_view), name="evaluations_evaluation_flow"),
+            path("kpis/", view(self.kpis_view), name="evaluations_evaluation_kpis"),
             path("compute/", view(self.compute_view), name="evaluations_evaluation_compute"),
             path("export/<str:fmt>/", view(self.export_view), name="evaluations_evaluation_export"),
             *super().get_urls(),
@@ -506,7 +507,8 @@ class EvaluationAdmin(admin.ModelAdmin):
         return super().changelist_view(request, context)
 
     def scorecard_view(self, request):
-        """A department's scorecard: the latest evaluation and a trend chart per KPI over 12 periods."""
+        """A department's scorecard for one period (the last closed one unless another is asked for),
+        each KPI's figure of that period and its trend over the 12 periods up to it."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         departments = list(selectors.scorecard_departments(user=request.user))
@@ -517,21 +519,28 @@ class EvaluationAdmin(admin.ModelAdmin):
         department = next((d for d in departments if d.code == code), None)
         if code is not None and department is None:
             raise Http404(gettext("No such department in your scope."))
+        try:
+            requested = date.fromisoformat(request.GET["period"]) if request.GET.get("period") else None
+        except ValueError:
+            requested = None  # a period of another kind or a mistyped date: the default period
         context: dict[str, Any] = {
             "departments": departments,
             "department": department,
             "kind": kind,
             "kinds": PeriodKind.choices,
+            "kpis_url": reverse("admin:evaluations_evaluation_kpis"),
         }
         if department is not None:
-            page = selectors.department_scorecard(user=request.user, department=department, kind=kind)
+            page = selectors.department_scorecard(
+                user=request.user, department=department, kind=kind, period_start=requested
+            )
             context["page"] = page
             context["trends"] = [
                 {
                     "trend": trend,
                     "name": selectors.localized_name(trend.kpi) if trend.kpi else trend.code,
                     "unit": trend.kpi.get_unit_display() if trend.kpi else "",
-                    "latest": trend.latest,
+                    "figure": trend.figure,
                     "chart": charts.trend_svg(
                         [
                             charts.ChartPoint(
@@ -541,8 +550,8 @@ class EvaluationAdmin(admin.ModelAdmin):
                             )
                             for p in trend.points
                         ],
-                        target=trend.latest.target
-                        if trend.latest
+                        target=trend.figure.target
+                        if trend.figure
                         else (trend.kpi.target if trend.kpi else None),
                         direction=trend.kpi.direction if trend.kpi else "higher",
                         title=selectors.localized_name(trend.kpi) if trend.kpi else trend.code,
@@ -555,12 +564,28 @@ class EvaluationAdmin(admin.ModelAdmin):
             title = f"{title}: {selectors.localized_name(department)}"
         return _page(self, request, "admin/evaluations/scorecard.html", title, **context)
 
+    def kpis_view(self, request):
+        """The KPI definitions as staff read them: what each one counts, its unit, direction and target."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = [
+            {
+                "kpi": kpi,
+                "name": selectors.localized_name(kpi),
+                "definition": DEFINITIONS.get(kpi.code, ""),
+                "description": kpi.description,
+            }
+            for kpi in selectors.kpi_definitions()
+        ]
+        return _page(self, request, "admin/evaluations/kpis.html", gettext("KPI definitions"), rows=rows)
+
     def flow_view(self, request):
         """The handoff-flow heat map: from × to departments, coloured by the chosen measure."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        current = period_containing(PeriodKind.MONTHLY, today())
-        form = FlowForm(request.GET or {"start": current.start, "end": current.end, "metric": "count"})
+        # Like the scorecard, the last closed month: the one in progress has a few days' handoffs.
+        shown = period_containing(PeriodKind.MONTHLY, today()).previous()
+        form = FlowForm(request.GET or {"start": shown.start, "end": shown.end, "metric": "count"})
         matrix = None
         rows: list[dict[str, Any]] = []
         if form.is_valid():
@@ -581,7 +606,7 @@ class EvaluationAdmin(admin.ModelAdmin):
             form=form,
             matrix=matrix,
             rows=rows,
-            intake=gettext("intake"),
+            target_names=[selectors.localized_name(t) for t in matrix.targets] if matrix else [],
         )
 
     def compute_view(self, request):
@@ -617,9 +642,15 @@ def _heat_rows(matrix: selectors.FlowMatrix, metric: str) -> list[dict[str, Any]
             elif metric == "bounce":
                 colour = charts.heat(cell.bounce_rate, 100)
             else:
-                colour = charts.heat(cell.count, matrix.max_count)
+                colour = charts.heat(cell.count, matrix.max_count, alarming=False)
             cells.append({"cell": cell, "colour": colour})
-        rows.append({"source": source, "cells": cells})
+        rows.append(
+            {
+                "source": source,
+                "name": selectors.localized_name(source) if source else gettext("intake"),
+                "cells": cells,
+            }
+        )
     return rows
 
 

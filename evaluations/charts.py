@@ -95,11 +95,15 @@ def trend_svg(
             f'<circle cx="{x(i):.1f}" cy="{y(p.value):.1f}" r="3.5" fill="{colour}">'
             f"<title>{escape(p.label)}: {_fmt(p.value)}</title></circle>"
         )
-    step = max(1, len(points) // 4)
+    # At most five labels, counted back from the last one so that they are evenly spaced; the last
+    # ends at the plot's edge instead of running past the drawing.
+    step = max(1, -(-len(points) // 5))
+    last = len(points) - 1
     for i, p in enumerate(points):
-        if i % step == 0 or i == len(points) - 1:
+        if (last - i) % step == 0:
+            anchor = "end" if i == last and len(points) > 1 else "middle"
             parts.append(
-                f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="middle" font-size="10" fill="#666">'
+                f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="{anchor}" font-size="10" fill="#666">'
                 f"{escape(p.label)}</text>"
             )
     if not values:
@@ -112,10 +116,15 @@ def trend_svg(
     return mark_safe("".join(parts))  # noqa: S308
 
 
-def heat(value: float | Decimal | None, maximum: float | Decimal | None) -> str:
-    """A background colour from white to red for a heat-map cell (inline style value)."""
+HEAT_STEPS = 5
+
+
+def heat(value: float | Decimal | None, maximum: float | Decimal | None, *, alarming: bool = True) -> str:
+    """The CSS classes of a heat-map cell: a step 0–5 of its share of the maximum, in red where more
+    is worse (time to accept, bounce rate) and in a neutral blue for plain counts. Classes, not an
+    inline style: the production CSP allows no style attribute (evaluations/admin.css)."""
+    scale = "heat-alarm" if alarming else "heat-count"
     if value is None or not maximum:
-        return "transparent"
+        return f"{scale} heat-0"
     share = max(0.0, min(1.0, float(value) / float(maximum)))
-    alpha = 0.08 + 0.72 * share
-    return f"rgba(198, 40, 40, {alpha:.2f})"
+    return f"{scale} heat-{max(1, round(share * HEAT_STEPS))}"

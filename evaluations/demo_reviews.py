@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from departments.errors import InvalidInput
 from evaluations import kpis, reviews, services
 from evaluations.models import Direction, EvaluationScore, Kpi, Scorecard
 from evaluations.periods import TZ, Period, PeriodKind, period_containing
@@ -211,20 +212,26 @@ def _plan(
         target = Kpi.objects.filter(code="csat_avg").values_list("target", flat=True).first() or Decimal(
             "4.5"
         )
-        action = _create(
-            review,
-            meeting,
-            "BRANCH",
-            "branch_lead",
-            "网点服务礼仪培训",
-            Kind.TRAINING,
-            day + timedelta(days=45),
-            kpi="csat_avg",
-            goal=target,
-            officer=officer,
-        )
-        _move(action, [Status.IN_PROGRESS], meeting, now, officer)
-        made.append(action)
+        try:
+            action = _create(
+                review,
+                meeting,
+                "BRANCH",
+                "branch_lead",
+                "网点服务礼仪培训",
+                Kind.TRAINING,
+                day + timedelta(days=45),
+                kpi="csat_avg",
+                goal=target,
+                officer=officer,
+            )
+        except InvalidInput:
+            # The branch's CSAT of that month already meets the target (the demo's feedback is
+            # random): the service refuses a goal that is no improvement, and the demo plans nothing.
+            action = None
+        if action is not None:
+            _move(action, [Status.IN_PROGRESS], meeting, now, officer)
+            made.append(action)
         policy_action = _create(
             review,
             meeting,

@@ -109,7 +109,7 @@ class ComputeForm(forms.Form):
 
 class FlowForm(forms.Form):
     METRICS = [
-        ("count", _("handoffs")),
+        ("count", _("number of handoffs")),
         ("median", _("median minutes to accept")),
         ("bounce", _("bounce rate")),
     ]

@@ -116,7 +116,12 @@ class CustomerFeedback(models.Model):
     source = models.CharField(_("source system"), max_length=50, blank=True)
     responded_at = models.DateTimeField(_("answered at"), default=timezone.now, db_index=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
@@ -256,7 +261,12 @@ class Inspection(models.Model):
     level_weight = models.PositiveSmallIntegerField(_("level weight"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

@@ -32,6 +32,8 @@ from processes.notifications import Recipient
 
 Kind = Notification.Kind
 OPEN_ACTIONS_SHOWN = 30
+# The e-mail summarises; the review page has every row.
+LINES_SHOWN = 5
 UNIT_SUFFIX = {Kpi.Unit.PERCENT: "%"}
 
 
@@ -89,14 +91,19 @@ def signed(value: str | None, unit: str = "") -> str:
     return shown if shown.startswith("-") else f"+{shown}"
 
 
-def _trend(trend: str | None) -> dict[str, str]:
+def _trend(trend: str | None, change: str | Decimal | None = None, unit: str = "") -> dict[str, str]:
+    """How a value moved against the previous period. The arrow is the sign of the change (▲ up, ▼
+    down); the colour and the word say whether that is better or worse for this KPI's direction (a
+    lower time to accept is better). A count such as the volume has no better or worse: neutral."""
     labels = {"better": _("better"), "worse": _("worse"), "same": _("unchanged")}
-    arrows = {"better": "▲", "worse": "▼", "same": "="}
-    return {
-        "label": labels.get(trend or "", "—"),
-        "arrow": arrows.get(trend or "", ""),
-        "class": trend or "none",
-    }
+    if change is not None and change != "":
+        amount = Decimal(str(change))
+        arrow = "▲" if amount > 0 else "▼" if amount < 0 else "="
+    else:
+        arrow = {"better": "▲", "worse": "▼", "same": "="}.get(trend or "", "")
+    if unit == Kpi.Unit.COUNT and trend in ("better", "worse"):
+        return {"label": _("changed"), "arrow": arrow, "class": "neutral"}
+    return {"label": labels.get(trend or "", "—"), "arrow": arrow, "class": trend or "none"}
 
 
 def _met(met: bool | None) -> str:
@@ -125,7 +132,13 @@ def review_context(review: ImprovementReview, findings: dict[str, Any], audience
             "overall": number(card["overall_score"]),
             "grade": card["grade"] or "—",
             "previous": number(card["previous_overall_score"]),
-            "trend": _trend(card["trend"]),
+            "trend": _trend(
+                card["trend"],
+                None
+                if card["overall_score"] is None or card["previous_overall_score"] is None
+                else Decimal(card["overall_score"]) - Decimal(card["previous_overall_score"]),
+            ),
+            "evaluated": card["overall_score"] is not None or bool(card["kpis"]),
             "missed": card["missed"],
             "rows": [
                 {
@@ -134,7 +147,7 @@ def review_context(review: ImprovementReview, findings: dict[str, Any], audience
                     "target": number(r["target"], r["unit"]),
                     "previous": number(r["previous"], r["unit"]),
                     "change": signed(r["change"], r["unit"]),
-                    "trend": _trend(r["trend"]),
+                    "trend": _trend(r["trend"], r["change"], r["unit"]),
                     "met": r["met"],
                     "met_label": _met(r["met"]),
                     "sample_size": r["sample_size"],
@@ -211,7 +224,7 @@ def review_context(review: ImprovementReview, findings: dict[str, Any], audience
                 "previous": number(r["previous"], r["unit"]),
                 "value": number(r["value"], r["unit"]),
                 "change": signed(r["change"], r["unit"]),
-                "trend": _trend(r["trend"]),
+                "trend": _trend(r["trend"], r["change"], r["unit"]),
             }
             for r in f.get("biggest_changes", [])[:10]
         ],
@@ -233,17 +246,80 @@ def review_context(review: ImprovementReview, findings: dict[str, Any], audience
         "overdue_count": len(f.get("overdue_actions", [])),
         "inspections": {
             "sampled": inspections.get("sampled", 0),
-            "cases": [
-                {
-                    **c,
-                    "department": department_name(f, c["department"]),
-                    "level": levels.get(c["level"], c["level"]),
-                }
-                for c in inspections.get("cases", [])[:20]
-            ],
+            "cases": _sampled_cases(f, inspections.get("cases", []), levels),
         },
         "review_url": review_url(review.pk),
         "actions_url": my_actions_url(),
+    }
+
+
+def _sampled_cases(f: dict[str, Any], rows: list[dict[str, Any]], levels: dict) -> list[dict[str, Any]]:
+    """One line per sampled case and department, with the inspection levels it is sampled for (the
+    findings hold one row per inspection: a case inspected at three levels is one case)."""
+    cases: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in rows:
+        line = cases.setdefault(
+            (c["case"], c["department"]),
+            {
+                "case": c["case"],
+                "department": department_name(f, c["department"]),
+                "customer": c["customer"],
+                "levels": [],
+            },
+        )
+        level = str(levels.get(c["level"], c["level"]))
+        if level not in line["levels"]:
+            line["levels"].append(level)
+    separator = ", " if _english() else "、"
+    ladder = [str(label) for label in levels.values()]  # self-check, department, quality office
+    return [
+        {
+            **line,
+            "levels": separator.join(
+                sorted(line["levels"], key=lambda x: ladder.index(x) if x in ladder else 9)
+            ),
+        }
+        for line in list(cases.values())[:20]
+    ]
+
+
+def summary_context(context: dict[str, Any]) -> dict[str, Any]:
+    """What the e-mail shows of the review: counts and the few lines that need attention first, each
+    list cut at LINES_SHOWN with how many more the review page has. A department without an evaluation
+    (the quality office itself handles no handoffs) has no line: the review page lists it."""
+    evaluated = [c for c in context["scorecards"] if c["evaluated"]]
+    grades: dict[str, int] = {}
+    for card in evaluated:
+        grades[card["grade"]] = grades.get(card["grade"], 0) + 1
+    attention = sorted(
+        (
+            c
+            for c in evaluated
+            if c["grade"] in ("C", "D", "—") or c["trend"]["class"] == "worse" or c["missed"]
+        ),
+        key=lambda c: (Decimal(c["overall"]) if c["overall"] != "—" else Decimal(-1), c["name"]),
+    )
+
+    def cut(rows: list) -> tuple[list, int]:
+        return rows[:LINES_SHOWN], max(0, len(rows) - LINES_SHOWN)
+
+    below, below_more = cut(context["below_target"])
+    attention, attention_more = cut(attention)
+    overdue = [a for a in context["open_actions"] if a["overdue"]]
+    overdue_shown, overdue_more = cut(overdue)
+    return {
+        "evaluated_count": len(evaluated),
+        "grade_counts": " · ".join(f"{grade} {n}" for grade, n in sorted(grades.items())),
+        "attention": attention,
+        "attention_more": attention_more,
+        "below_shown": below,
+        "below_more": below_more,
+        "breach_total": sum(c["breaches"] for c in context["scorecards"]),
+        "escalation_total": sum(c["escalated"] for c in context["scorecards"]),
+        "hot_spots": (context["flow_bounce"] + context["flow_slow"])[:LINES_SHOWN],
+        "overdue_shown": overdue_shown,
+        "overdue_more": overdue_more + context["more_actions"],
+        "open_count": len(context["open_actions"]) + context["more_actions"],
     }
 
 
@@ -268,7 +344,13 @@ def render_review(
             "departments": who,
         }
         # render_to_string has no request, hence no i18n context processor: give the language.
-        context.update(LANGUAGE_CODE=recipient.language, headline=headline)
+        context.update(
+            summary_context(context),
+            LANGUAGE_CODE=recipient.language,
+            headline=headline,
+            action_url=context["review_url"],
+            action_label=_("Open the review"),
+        )
         subject = f"[{review.cycle.name}] {headline}"
         return (
             subject,
@@ -370,7 +452,9 @@ def render_action_reminder(
             "kpi": kpi,
             "baseline": number(action.baseline, unit),
             "goal": number(action.goal, unit),
-            "url": action_url(action.pk),
+            "action_url": action_url(action.pk),
+            "action_label": _("Open the action"),
+            "alert": overdue,
             "actions_url": my_actions_url(),
         }
         return (

@@ -12,6 +12,7 @@ from departments.models import Department
 from evaluations import reviews
 from evaluations.models import Kpi
 from evaluations.review_models import ImprovementAction, ImprovementReview, ReviewCycle
+from processes.admin.common import error_text as process_error_text
 
 # The services speak English to logs and the API; staff read these, by stable error code.
 ERROR_MESSAGES = {
@@ -60,9 +61,7 @@ def error_text(exc: ApplicationError) -> str:
     """A domain error as one line for the admin's message bar, in the user's language when known."""
     if exc.code in ERROR_MESSAGES:
         return str(ERROR_MESSAGES[exc.code])
-    fields = exc.extra.get("fields") or {}
-    details = "; ".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in fields.items())
-    return f"{exc.message} {details}".strip()
+    return process_error_text(exc)
 
 
 def add_service_errors(form: forms.Form, exc: InvalidInput) -> None:

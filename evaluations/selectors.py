@@ -23,7 +23,7 @@ from evaluations.models import (
     Scorecard,
     ScorecardCriterion,
 )
-from evaluations.periods import TZ, Period, recent_periods
+from evaluations.periods import TZ, Period, period_containing, recent_periods, today
 
 MAX_FLOW_DAYS = 400
 
@@ -58,6 +58,11 @@ def kpis_by_code() -> dict[str, Kpi]:
     return {k.code: k for k in Kpi.objects.all()}
 
 
+def kpi_definitions() -> list[Kpi]:
+    """The active KPIs in their scorecard order (one query)."""
+    return list(Kpi.objects.filter(is_active=True).order_by("order", "code"))
+
+
 def scorecard_departments(*, user) -> QuerySet[Department]:
     ids = policy.scorecard_department_ids(user)
     departments = Department.objects.filter(is_active=True).order_by("code")
@@ -77,55 +82,117 @@ class Trend:
     points: list[TrendPoint]
 
     @property
-    def latest(self) -> EvaluationScore | None:
-        for point in reversed(self.points):
-            if point.score is not None and point.score.value is not None:
-                return point.score
-        return None
+    def figure(self) -> EvaluationScore | None:
+        """The score of the page's period (the last point): never a figure of another period."""
+        return self.points[-1].score if self.points else None
+
+
+@dataclass(frozen=True)
+class PeriodOption:
+    """One period the scorecard can show: closed, or the one in progress (labelled as such)."""
+
+    period: Period
+    in_progress: bool
+    evaluated: bool
+
+    @property
+    def value(self) -> str:
+        return self.period.start.isoformat()
 
 
 @dataclass
 class ScorecardPage:
+    """One department's scorecard for one period: the evaluation of that period (`evaluation`), each
+    KPI's figure of that same period (`Trend.figure`) and the trend of the periods up to it."""
+
     department: Department
     kind: str
+    period: Period | None
+    in_progress: bool
+    options: list[PeriodOption]
     periods: list[Period]
     evaluations: dict[date, Evaluation]
     trends: list[Trend] = field(default_factory=list)
 
     @property
-    def latest(self) -> Evaluation | None:
-        for period in reversed(self.periods):
-            if period.start in self.evaluations:
-                return self.evaluations[period.start]
-        return None
+    def evaluation(self) -> Evaluation | None:
+        return self.evaluations.get(self.period.start) if self.period else None
+
+
+def scorecard_period(
+    *, kind: str, evaluated: set[date], requested: date | None, day: date
+) -> tuple[Period | None, bool]:
+    """Which period a scorecard shows, and whether it is still in progress: the one asked for when it
+    starts a period of this kind and has begun; otherwise the last closed period with an evaluation (a
+    lead judges a finished month, not the first days of the next), else the one in progress."""
+    current = period_containing(kind, day)
+    if requested is not None and requested <= current.start:
+        period = period_containing(kind, requested)
+        if period.start == requested:
+            return period, period == current
+    closed = sorted(start for start in evaluated if start < current.start)
+    if closed:
+        return Period(kind, closed[-1]), False
+    return current, True
 
 
 def department_scorecard(
-    *, user, department: Department, kind: str, count: int = 12, until: date | None = None
+    *,
+    user,
+    department: Department,
+    kind: str,
+    period_start: date | None = None,
+    count: int = 12,
+    until: date | None = None,
 ) -> ScorecardPage:
-    """The department's last `count` evaluations of a kind, as one trend per KPI (3 queries)."""
+    """The department's scorecard for one period with the `count` periods up to it as one trend per
+    KPI (3 queries). `until` is today; `period_start` picks the period (default: scorecard_period)."""
     if not policy.sees_scorecard(user, department.pk):
         raise NotFound("No such department in your scope.", code="not_found")
-    periods = recent_periods(kind, count, until=until)
+    day = until or today()
+    window = recent_periods(kind, count, until=day)
+    earliest = window[0].start
+    if period_start is not None and period_start < earliest:
+        earliest = recent_periods(kind, count, until=period_start)[0].start
     evaluations = {
         e.period_start: e
         for e in evaluation_list(user=user).filter(
-            department=department, kind=kind, period_start__in=[p.start for p in periods]
+            department=department, kind=kind, period_start__gte=earliest, period_start__lte=window[-1].start
         )
     }
+    period, in_progress = scorecard_period(
+        kind=kind, evaluated=set(evaluations), requested=period_start, day=day
+    )
+    periods = recent_periods(kind, count, until=period.start) if period else window
+    current = window[-1]
+    options = [
+        PeriodOption(p, in_progress=p == current, evaluated=p.start in evaluations)
+        for p in reversed(window)
+        if p.start in evaluations or p == current
+    ]
+    if period is not None and all(o.period != period for o in options):
+        options.append(PeriodOption(period, in_progress=in_progress, evaluated=period.start in evaluations))
     catalogue = kpis_by_code()
     codes: list[str] = [k.code for k in sorted(catalogue.values(), key=lambda k: (k.order, k.code))]
     for e in evaluations.values():
         codes += [s.kpi_code for s in e.scores.all() if s.kpi_code not in codes]
-    page = ScorecardPage(department=department, kind=kind, periods=periods, evaluations=evaluations)
+    page = ScorecardPage(
+        department=department,
+        kind=kind,
+        period=period,
+        in_progress=in_progress,
+        options=options,
+        periods=periods,
+        evaluations=evaluations,
+    )
     for code in codes:
         points = []
-        for period in periods:
-            e = evaluations.get(period.start)
+        for p in periods:
+            e = evaluations.get(p.start)
             found = next((s for s in e.scores.all() if s.kpi_code == code), None) if e else None
-            points.append(TrendPoint(period, found))
+            points.append(TrendPoint(p, found))
         kpi = catalogue.get(code)
-        if any(p.score is not None for p in points) or (kpi is not None and kpi.is_active):
+        if any(pt.score is not None for pt in points) or (kpi is not None and kpi.is_active):
             page.trends.append(Trend(code, kpi, points))
     return page
 
@@ -195,7 +262,8 @@ def inspection_list(*, user) -> QuerySet[Inspection]:
 
 
 def inspection_get(*, user, pk: int) -> Inspection:
-    inspection = inspection_list(user=user).filter(pk=pk).first()
+    """One inspection with the case it inspects and that case's process (its page shows the case)."""
+    inspection = inspection_list(user=user).select_related("case__process").filter(pk=pk).first()
     if inspection is None:
         raise NotFound(f"No inspection {pk} in your scope.", code="not_found")
     return inspection

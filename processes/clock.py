@@ -11,6 +11,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+
 from departments.business_time import Schedule
 from departments.snapshot import load_schedules
 
@@ -88,3 +90,20 @@ def format_business_seconds(seconds: int | None) -> str:
     td = timedelta(seconds=abs(seconds))
     hours, rem = divmod(int(td.total_seconds()), 3600)
     return f"{sign}{hours}:{rem // 60:02d}"
+
+
+def format_duration(seconds: int) -> str:
+    """A length of business time for people: "45 min", "2 h 05 min", "692 h 10 min"."""
+    hours, rem = divmod(abs(int(seconds)), 3600)
+    if not hours:
+        return _("%(minutes)d min") % {"minutes": rem // 60}
+    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": rem // 60}
+
+
+def format_time_left(seconds: int | None) -> str:
+    """What is left on a running clock, or by how much it is overdue: never a negative "-692:10"."""
+    if seconds is None:
+        return "—"
+    if seconds < 0:
+        return _("overdue by %(time)s") % {"time": format_duration(seconds)}
+    return _("%(time)s left") % {"time": format_duration(seconds)}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -265,6 +266,7 @@ class Case(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -277,7 +279,12 @@ class Case(models.Model):
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("reopen count"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
@@ -412,7 +419,8 @@ class Handoff(models.Model):
 
     class Meta:
         verbose_name = _("handoff")
-        verbose_name_plural = _("handoffs")
+        # The admin lists handoffs as the staff's work queue: the menu, the page and its title say so.
+        verbose_name_plural = _("Queue")
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
@@ -494,6 +502,25 @@ class PauseSegment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_cause_display()} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# Call-back handoffs requested by a resolution were once stored with this English marker as their
+# note; they now carry none (their stage says what they are). Old rows are shown in the reader's words.
+CALL_BACK_NOTE = "call-back"
+
+
+# A compensation-approval handoff carries the amount to approve as its note: "compensation 800.00".
+COMPENSATION_NOTE = re.compile(r"^compensation (?P<amount>-?\d+(?:\.\d+)?)$")
+
+
+def handoff_note_text(note: str | None) -> str:
+    """A handoff's note as people read it: the notes the services write are said in their words."""
+    if note == CALL_BACK_NOTE:
+        return str(_("call-back after the resolution"))
+    approval = COMPENSATION_NOTE.match(note or "")
+    if approval:
+        return str(_("compensation of %(amount)s to approve")) % {"amount": approval["amount"]}
+    return note or ""
 
 
 class CaseEvent(AppendOnlyModel):

@@ -28,7 +28,14 @@ from django.utils.translation import gettext as _
 
 from departments.models import Membership
 from processes import writes
-from processes.models import Handoff, Notification, NotificationPreference, OutboxEntry, Priority
+from processes.models import (
+    Handoff,
+    Notification,
+    NotificationPreference,
+    OutboxEntry,
+    Priority,
+    handoff_note_text,
+)
 from processes.policy import mask_name, mask_phone
 
 log = logging.getLogger(__name__)
@@ -201,7 +208,10 @@ def render_handoff_notice(
             "customer_phone": mask_phone(info.customer_phone),
             "response_due": timezone.localtime(info.response_due_at),
             "resolution_due": timezone.localtime(info.resolution_due_at),
-            "url": case_admin_url(info.case_id),
+            "action_url": case_admin_url(info.case_id),
+            "action_label": _("Open the case"),
+            "alert": kind in (Kind.BREACHED, Kind.ESCALATED),
+            "note": handoff_note_text(info.note),
             "extra": extra,
             "priority": Priority(info.priority).label,
         }

@@ -767,7 +767,7 @@ def _apply_resolution(change: _Change, *, from_handoff: Handoff, resolver_id: in
             to_department=callback.department,
             to_stage=callback,
             from_handoff=from_handoff,
-            note="call-back",
+            note="",
         )
 
 

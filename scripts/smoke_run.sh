@@ -31,3 +31,13 @@ until curl -fsS "$base/readyz" | python3 -c 'import json,sys; sys.exit(0 if json
   sleep 3
 done
 step "heartbeat went beat → broker → worker: $(curl -fsS "$base/readyz")"
+# Ctrl-C, as the terminal sends it to the foreground group: every process stops by itself, none killed.
+kill -INT -- "-$pgid"
+deadline=$((SECONDS + 40))
+while kill -0 "$pgid" 2>/dev/null; do
+  (( SECONDS < deadline )) || { step "make run still running 40 s after Ctrl-C"; tail -30 "$log"; exit 1; }
+  sleep 1
+done
+if grep -q "SIGKILL" "$log"; then step "Ctrl-C: a process had to be killed"; tail -30 "$log"; exit 1; fi
+grep -q "worker.1 stopped (rc=0)" "$log" || { step "Ctrl-C: the worker did not stop cleanly"; tail -30 "$log"; exit 1; }
+step "Ctrl-C stopped web, worker and beat, none killed"

@@ -27,8 +27,9 @@ LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 SITE_ID = 1
-# Absolute base of links in e-mails, e.g. https://baton.bank.example
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute base of links in e-mails, e.g. https://baton.bank.example. Without it, the address `make
+# run` serves on (BATON_PORT, which web, worker and beat all inherit).
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('BATON_PORT', default='8000')}").rstrip("/")
 
 # DATABASES
 # ------------------------------------------------------------------------------
@@ -150,7 +151,8 @@ MIDDLEWARE = [
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/howto/static-files/
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (a browser test serving production settings uses a folder of its own).
+STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from departments.errors import ApplicationError
@@ -63,6 +64,9 @@ def error_text(exc: ApplicationError) -> str:
     known = ERROR_MESSAGES.get(exc.code)
     if known is not None:
         return str(known)
+    if not (get_language() or "").startswith("en"):
+        # The service's own words are English: a page in another language says what it can.
+        return str(_("This could not be done (%(code)s): check the form and try again.") % {"code": exc.code})
     fields = exc.extra.get("fields") or {}
     details = "; ".join(
         f"{_field_label(name)}: {' '.join(map(str, errors))}" for name, errors in fields.items()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from processes import selectors
 from processes.admin.common import ADMIN_CSS, format_due, sla_badge_html
-from processes.clock import format_business_seconds
+from processes.clock import format_time_left
 from processes.models import Handoff
 from processes.selectors import localized_name, user_label
 
@@ -87,18 +87,15 @@ class QueueAdmin(admin.ModelAdmin):
     """Handoffs are shown as the work queue: the open ones waiting on the user's departments, the
     most urgent first. A handoff's own page is its case's page."""
 
+    # Five columns that fit beside the navigation and the filters on a 1366 px laptop (the case with
+    # its priority; the SLA with its due time, time left and the regulatory deadline); on a phone each
+    # row is a card (processes/admin.css).
     list_display = [
         "case_link",
-        "process_name",
-        "stage_name",
+        "process_stage",
         "route",
-        "priority",
-        "status",
-        "assignee_name",
-        "due",
+        "status_assignee",
         "sla",
-        "time_left",
-        "regulatory_deadline",
     ]
     list_display_links = None
     list_filter = [QueueStatusFilter, BreachedFilter, ProcessFilter, "priority", DepartmentFilter]
@@ -145,46 +142,51 @@ class QueueAdmin(admin.ModelAdmin):
     @admin.display(description=_("case"), ordering="case__reference")
     def case_link(self, obj):
         return format_html(
-            '<a href="{}">{}</a><div class="queue-title">{}</div>',
+            '<a href="{}">{}</a> <span class="priority priority-{}">{}</span><div class="queue-title">{}</div>',
             reverse("admin:processes_case_change", args=[obj.case_id]),
             obj.case.reference,
+            obj.priority,
+            obj.get_priority_display(),
             Truncator(obj.case.title).chars(40),
         )
 
-    @admin.display(description=_("process"))
-    def process_name(self, obj):
-        return localized_name(obj.case.process)
-
-    @admin.display(description=_("stage"))
-    def stage_name(self, obj):
-        return localized_name(obj.to_stage) if obj.to_stage else Handoff.Kind(obj.kind).label
+    @admin.display(description=_("process · stage"))
+    def process_stage(self, obj):
+        stage = localized_name(obj.to_stage) if obj.to_stage else Handoff.Kind(obj.kind).label
+        return format_html('{}<div class="queue-quiet">{}</div>', localized_name(obj.case.process), stage)
 
     @admin.display(description=_("from → to"))
     def route(self, obj):
         source = localized_name(obj.from_department) if obj.from_department else gettext("intake")
         return f"{source} → {localized_name(obj.to_department)}"
 
-    @admin.display(description=_("assignee"))
-    def assignee_name(self, obj):
-        return user_label(obj.assignee) or "—"
+    @admin.display(description=_("status"), ordering="status")
+    def status_assignee(self, obj):
+        assignee = user_label(obj.assignee)
+        if not assignee:
+            return obj.get_status_display()
+        return format_html('{}<div class="queue-quiet">{}</div>', obj.get_status_display(), assignee)
 
-    @admin.display(description=_("due"), ordering="current_due")
-    def due(self, obj):
-        return format_due(obj.sla.due_at)
-
-    @admin.display(description=_("SLA"))
+    @admin.display(description=_("SLA"), ordering="current_due")
     def sla(self, obj):
-        return sla_badge_html(obj.sla)
+        """The badge, when the running clock is due, what is left of it (or how overdue it is), and
+        the regulatory deadline beside it when the case has one."""
+        return format_html(
+            '{}<div class="queue-due">{}</div><div class="queue-left">{}</div>{}',
+            sla_badge_html(obj.sla),
+            format_due(obj.sla.due_at),
+            format_time_left(obj.sla.business_seconds_left),
+            self.regulatory_deadline(obj),
+        )
 
-    @admin.display(description=_("business time left"))
-    def time_left(self, obj):
-        return format_business_seconds(obj.sla.business_seconds_left)
-
-    @admin.display(description=_("regulatory deadline"), ordering="case__regulatory_deadline")
-    def regulatory_deadline(self, obj):
+    def regulatory_deadline(self, obj) -> str:
         deadline = obj.case.regulatory_deadline
         if deadline is None:
-            return "—"
-        if deadline < timezone.localdate():
-            return format_html('<span class="deadline-passed">{}</span>', deadline.isoformat())
-        return deadline.isoformat()
+            return ""
+        passed = " deadline-passed" if deadline < timezone.localdate() else ""
+        return format_html(
+            '<div class="queue-deadline{}">{} {}</div>',
+            passed,
+            gettext("regulatory deadline"),
+            deadline.isoformat(),
+        )

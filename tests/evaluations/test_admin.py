@@ -114,8 +114,16 @@ def test_the_flow_heat_map(browser, computed):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'class="heatmap"' in html
-    assert "rgba(198, 40, 40" in html
-    assert ">CARD_CENTER<" in html and ">CALL_CENTER<" in html
+    # Department names, not codes; counts in the neutral scale; units in the page's language
+    assert ">信用卡中心<" in html and ">客服中心<" in html and "CARD_CENTER" not in html
+    assert 'class="heat-count heat-5"' in html and "heat-alarm" not in html
+    assert " min " not in html and "分钟" in html
+    assert "style=" not in html.split('class="heatmap"')[1]
+
+    by_bounce = browser("quality_officer").get(
+        f"{CHANGELIST}flow/?start=2026-11-01&end=2026-11-30&metric=bounce"
+    )
+    assert "heat-alarm" in by_bounce.content.decode()
 
 
 def test_exports_as_csv_and_xlsx(browser, computed, org):
@@ -190,6 +198,13 @@ def test_assigning_and_recording_an_inspection_in_the_admin(browser, computed, s
     assert assign.status_code == 302, assign.content[:2000]
     inspection = Inspection.objects.get()
     page = f"/admin/evaluations/inspection/{inspection.pk}/change/"
+
+    # The page shows the case being inspected beside the form: what was asked and how it was resolved
+    form_page = client.get(page).content.decode()
+    case = computed[0]
+    assert 'class="module inspection-case"' in form_page
+    assert case.title in form_page and case.resolution and case.resolution in form_page
+    assert f"/admin/processes/case/{case.pk}/change/" in form_page
 
     too_high = client.post(page, {"score_accuracy": "11"})
     assert too_high.status_code == 200

@@ -1,5 +1,7 @@
 """The staff's work queue: open handoffs of their departments, the most urgent first, with SLA badges."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -67,7 +69,12 @@ def test_the_badge_says_breached_due_soon_or_on_time(cases, login, ago):
     html = response.content.decode()
     assert html.count('class="sla-badge sla-breached"') == 1 + 1  # the row and the legend
     assert html.count('class="sla-badge sla-due_soon"') == 1 + 1
-    assert "-47:" in html  # business time left, negative when overdue (24×7 call center)
+    # How overdue, in words rather than a negative "-47:59" (24×7 call center: 47 hours and more).
+    assert "-47:" not in html
+    assert re.search(
+        r"overdue by 4[78] h \d\d min",
+        login("call_center_agent").get(QUEUE_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode(),
+    )
 
 
 def test_a_paused_handoff_shows_paused(cases, login):

@@ -134,14 +134,16 @@ def test_each_recipient_gets_one_email_in_their_language_with_their_part(world, 
         "board@bank.example",
     }
     assert november.emails == 4
-    # The back office's lead reads English: their scorecard only, with targets, actuals and trend
+    # The back office's lead reads English: a summary of their scorecard, what is below target and
+    # what moved; the arrow is the direction of the change, the word whether that is better or worse
     back = rows["rv_back_lead@bank.example"]
     assert (back.language, back.user_id) == ("en", world.back_lead.pk)
     assert back.subject == "[monthly review] Improvement review 2026-11: Back office"
-    assert "== Scorecard: Back office" in back.body_text
-    assert "- Bounce-back rate: Actual 50% / Target 5% — not met; Previous 25% ▼ worse" in back.body_text
-    assert "Front desk" not in back.body_text.split("== Findings ==")[0]
-    assert "Scorecard: Front desk" not in back.body_text
+    assert "== Back office: D 51.67 ==" in back.body_text
+    assert "- Bounce-back rate: 50% (Target 5%)" in back.body_text
+    assert "- Bounce-back rate: 25% → 50% ▲ +25% (worse)" in back.body_text
+    assert "Front desk" not in back.body_text.split("== KPIs below target ==")[0]
+    assert "== Front desk:" not in back.body_text
     # The front's lead reads Chinese: their own scorecard
     front = rows["rv_front_lead@bank.example"]
     assert front.language == "zh-hans" and "前台" in front.subject and "后台" not in front.subject
@@ -152,7 +154,10 @@ def test_each_recipient_gets_one_email_in_their_language_with_their_part(world, 
         assert office.language == "zh-hans"
     # HTML with a plain-text part, and links into the admin
     for note in rows.values():
-        assert note.body_html.startswith("<!doctype html>") and "<table" in note.body_html
+        # One column that a phone shows at its own width, the review's link first: no wide table
+        assert note.body_html.startswith("<!doctype html>") and "<table" not in note.body_html
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in note.body_html
+        assert note.body_html.index("/change/") < note.body_html.index("<h2")
         assert note.body_text and "<table" not in note.body_text
         assert f"/admin/evaluations/improvementreview/{november.pk}/change/" in note.body_text
         assert note.dedup_key.startswith(f"review:{november.pk}:")

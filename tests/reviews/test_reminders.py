@@ -79,7 +79,7 @@ def test_owners_are_reminded_of_actions_due_soon_and_leads_of_overdue_ones(world
     ]
     assert lead.subject == "[Baton] Improvement action overdue by 3 days: Action overdue"
     assert f"/admin/evaluations/improvementaction/{overdue.pk}/change/" in lead.body_text
-    assert "<table" in lead.body_html
+    assert 'name="viewport"' in lead.body_html and "<table" not in lead.body_html
     owner = rows[
         (f"action-reminder:{soon.pk}:2026-12-10:{world.back_agent.pk}", "rv_back_agent@bank.example")
     ]

@@ -101,8 +101,8 @@ def test_a_bounce_rate_action_is_judged_at_the_next_review_and_the_email_says_so
     lead = notes.get(dedup_key=f"review:{december.pk}:{world.back_lead.pk}")
     line = next(x for x in lead.body_text.splitlines() if x.startswith("- Checklist before returning"))
     assert line == (
-        f"- Checklist before returning (Back office, Bounce-back rate): Baseline 50%, Goal 10%, "
-        f"Now {value.rstrip('0').rstrip('.')}% — {label}"
+        f"- Checklist before returning (Back office): {label} · Bounce-back rate 50% → "
+        f"{value.rstrip('0').rstrip('.')}% (Goal 10%)"
     )
     assert (
         "Actions checked in this review" in lead.body_text and "Checklist before returning" in lead.body_html
@@ -111,7 +111,7 @@ def test_a_bounce_rate_action_is_judged_at_the_next_review_and_the_email_says_so
     line = next(x for x in office.body_text.splitlines() if x.startswith("- Checklist before returning"))
     with translation.override("zh-hans"):
         chinese = gettext(label)
-    assert chinese != label and line.endswith(f"— {chinese}")
+    assert chinese != label and line.startswith(f"- Checklist before returning (后台): {chinese} · ")
 
 
 def test_an_action_not_done_by_the_next_review_is_not_judged_but_shows_its_latest_value(world, no_kick):

@@ -299,6 +299,7 @@ evaluations_evaluation_history                 404    200    404    200     200
 evaluations_evaluation_delete                  404    403    404    403     403
 evaluations_evaluation_scorecard               404    200    404    200     200   # ?department=CARD_CENTER
 evaluations_evaluation_flow                    200    200    200    200     200   # pairs of one's departments
+evaluations_evaluation_kpis                    200    200    200    200     200   # the KPI definitions, read by all
 evaluations_evaluation_compute                 403    403    403    200     403
 evaluations_evaluation_export                  200    200    200    200     200   # the scoped list as CSV
 evaluations_reviewcycle_changelist             403    403    403    200     200
