@@ -125,6 +125,8 @@ BATON_SESSION_MAX_AGE = env.int("BATON_SESSION_MAX_AGE", default=10 * 60 * 60)
 # https://docs.djangoproject.com/en/5.2/topics/http/middleware/
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: an oversized one under /api/ is refused in JSON, unread.
+    "processes.api.middleware.ApiRequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -244,6 +246,8 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ),
+    # JSON nested or sized beyond any real payload is a 400/413, not a RecursionError (a 500).
+    "DEFAULT_PARSER_CLASSES": ("processes.api.parsers.BoundedJSONParser",),
     "DEFAULT_PAGINATION_CLASS": "processes.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     # Counted per user, and a token is its user's (authtoken: one key per user): so per token.

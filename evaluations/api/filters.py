@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
+from departments.bounds import BoundedDateFilter
 from evaluations.models import Evaluation, Inspection, Level
 from evaluations.periods import PeriodKind
 
@@ -17,9 +18,9 @@ class EvaluationFilter(django_filters.FilterSet):
     period = django_filters.ChoiceFilter(
         field_name="kind", choices=PeriodKind.choices, help_text="Period kind."
     )
-    period_start = django_filters.DateFilter(help_text="The period starting on this day, e.g. 2026-11-01.")
-    period_start_after = django_filters.DateFilter(field_name="period_start", lookup_expr="gte")
-    period_start_before = django_filters.DateFilter(field_name="period_start", lookup_expr="lte")
+    period_start = BoundedDateFilter(help_text="The period starting on this day, e.g. 2026-11-01.")
+    period_start_after = BoundedDateFilter(field_name="period_start", lookup_expr="gte")
+    period_start_before = BoundedDateFilter(field_name="period_start", lookup_expr="lte")
     grade = django_filters.ChoiceFilter(choices=GRADES, method="filter_grade", help_text="A–D, or `none`.")
 
     class Meta:
@@ -36,7 +37,7 @@ class InspectionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Inspection.Status.choices)
     case = django_filters.CharFilter(field_name="case__reference", max_length=30)
     inspector = django_filters.CharFilter(field_name="inspector__username", max_length=150)
-    period_start = django_filters.DateFilter(help_text="Sampled for the period starting on this day.")
+    period_start = BoundedDateFilter(help_text="Sampled for the period starting on this day.")
 
     class Meta:
         model = Inspection

@@ -20,11 +20,11 @@ from django.db.models import Count, Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from departments.bounds import BoundedDateField, BoundedDateFilter
 from departments.errors import NotFound
 from departments.models import Department
 from evaluations import review_policy as policy
@@ -36,6 +36,7 @@ from evaluations.review_models import ImprovementAction, ImprovementActionEvent,
 from processes.api.errors import LIST_ERRORS, WRITE_ERRORS, error_responses
 from processes.api.filters import StableOrderingFilter
 from processes.api.pagination import PagePagination
+from processes.api.parsers import BoundedJSONParser
 
 TEXT_MAX = 4000
 
@@ -203,7 +204,7 @@ class ActionCreateInputSerializer(serializers.Serializer):
         default=None,
         help_text="Required with a KPI.",
     )
-    due_date = serializers.DateField(help_text="Today or later (Asia/Shanghai).")
+    due_date = BoundedDateField(help_text="Today or later (Asia/Shanghai).")
 
     def validate_review(self, pk: int) -> ImprovementReview:
         review = policy.visible_reviews(self.context["request"].user).filter(pk=pk).first()
@@ -239,7 +240,7 @@ class ActionPatchInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300, required=False)
     description = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False)
     owner = serializers.CharField(max_length=150, required=False, help_text="Username of the new owner.")
-    due_date = serializers.DateField(required=False)
+    due_date = BoundedDateField(required=False)
     goal = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
 
     def validate_owner(self, username: str):
@@ -255,7 +256,7 @@ class ActionPatchInputSerializer(serializers.Serializer):
 class ReviewFilter(django_filters.FilterSet):
     cycle = IdFilter(field_name="cycle_id")
     period = django_filters.ChoiceFilter(field_name="kind", choices=PeriodKind.choices)
-    period_start = django_filters.DateFilter()
+    period_start = BoundedDateFilter()
     status = django_filters.ChoiceFilter(choices=ImprovementReview.Status.choices)
     department = django_filters.CharFilter(
         method="filter_department", max_length=50, help_text="Department code."
@@ -320,7 +321,7 @@ def _action_detail(user, pk: int) -> ImprovementAction:
 
 
 class _List(generics.ListAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     pagination_class = PagePagination
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 
@@ -351,7 +352,7 @@ class ReviewListView(_List):
 
 @extend_schema(tags=["reviews"])
 class ReviewDetailView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="review_retrieve", responses={200: ReviewSerializer, **error_responses(401, 404, 429)}
@@ -423,7 +424,7 @@ class ActionListView(_List):
 
 @extend_schema(tags=["reviews"])
 class ActionDetailView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="action_retrieve",

@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from departments.bounds import BoundedDateField, BoundedDateTimeField
 from departments.models import Department
 from evaluations.models import (
     CustomerFeedback,
@@ -108,8 +109,8 @@ class FlowCellSerializer(serializers.Serializer):
 
 
 class FlowSerializer(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField(help_text="Last day included.")
+    start = serializers.DateField(read_only=True)
+    end = serializers.DateField(read_only=True, help_text="Last day included.")
     departments = FlowDepartmentSerializer(many=True)
     cells = FlowCellSerializer(many=True)
 
@@ -211,8 +212,8 @@ class KpiSerializer(serializers.ModelSerializer):
 # Input
 # ==================================================================================================
 class FlowQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(help_text="First day (Asia/Shanghai), e.g. 2026-11-01.")
-    end = serializers.DateField(help_text="Last day included, e.g. 2026-11-30.")
+    start = BoundedDateField(help_text="First day (Asia/Shanghai), e.g. 2026-11-01.")
+    end = BoundedDateField(help_text="Last day included, e.g. 2026-11-30.")
 
 
 class FeedbackInputSerializer(serializers.Serializer):
@@ -228,7 +229,7 @@ class FeedbackInputSerializer(serializers.Serializer):
         choices=CustomerFeedback.Channel.choices, default=CustomerFeedback.Channel.OTHER
     )
     source = serializers.CharField(max_length=50, allow_blank=True, default="", help_text="e.g. `survey`.")
-    responded_at = serializers.DateTimeField(
+    responded_at = BoundedDateTimeField(
         required=False, allow_null=True, default=None, help_text="When the customer answered; default now."
     )
 

@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from departments.bounds import BoundedDateTimeFilter
 from departments.models import Department
 from processes.api import selectors
 from processes.models import Case, Handoff, Priority, ServiceProcess
-
-_EARLIEST = datetime(1900, 1, 2, tzinfo=UTC)
-_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-
-
-class BoundedDateTimeField(forms.DateTimeField):
-    """An ISO 8601 time the database can compare: no year 1 or 9999 that overflows in UTC."""
-
-    def to_python(self, value):
-        result = super().to_python(value)
-        if result is not None:
-            try:
-                ok = _EARLIEST <= result <= _LATEST
-            except (OverflowError, ValueError):
-                ok = False
-            if not ok:
-                raise ValidationError("Give a time between 1900 and 9000.", code="out_of_range")
-        return result
-
-
-class BoundedDateTimeFilter(django_filters.DateTimeFilter):
-    field_class = BoundedDateTimeField
 
 
 class StableOrderingFilter(OrderingFilter):

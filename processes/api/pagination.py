@@ -5,11 +5,11 @@ A page or cursor the server cannot use is bad input (400 with `fields`), not a m
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from django.utils.dateparse import parse_datetime
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
+
+from departments import bounds
 
 
 class PagePagination(pagination.PageNumberPagination):
@@ -25,7 +25,7 @@ class PagePagination(pagination.PageNumberPagination):
 
 
 def _usable_position(value: str | None) -> bool:
-    """A cursor position is a timestamp the database can compare against (years 1900 to 9000)."""
+    """A cursor position is a timestamp within the bounds every input keeps (departments.bounds)."""
     if value is None:
         return True
     try:
@@ -34,10 +34,7 @@ def _usable_position(value: str | None) -> bool:
         return False
     if parsed is None or parsed.tzinfo is None:
         return False
-    try:
-        return datetime(1900, 1, 2, tzinfo=UTC) <= parsed <= datetime(9000, 1, 1, tzinfo=UTC)
-    except (OverflowError, ValueError):
-        return False
+    return bounds.in_range(parsed)
 
 
 class FeedPagination(pagination.CursorPagination):

@@ -35,7 +35,7 @@ class SlaSerializer(serializers.Serializer):
         help_text="The clock that runs now: response while pending, resolution once accepted.",
     )
     badge = serializers.ChoiceField(choices=["on_time", "due_soon", "breached", "paused", "done"])
-    due_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True, read_only=True)
     business_seconds_left = serializers.IntegerField(
         allow_null=True, help_text="Business seconds left in the receiving calendar; negative when overdue."
     )

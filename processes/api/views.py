@@ -11,7 +11,6 @@ from typing import Any
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +23,7 @@ from processes.api import filters, selectors
 from processes.api import serializers as s
 from processes.api.errors import LIST_ERRORS, READ_ERRORS, error_responses
 from processes.api.pagination import CaseFeedPagination, EventFeedPagination, PagePagination
+from processes.api.parsers import BoundedJSONParser
 from processes.models import Case
 
 
@@ -66,13 +66,13 @@ def fresh_handoff(request: Request, handoff_id: int) -> Response:
 class JsonView(APIView):
     """State changes take JSON bodies only: one documented request format."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
 
 class PageListView(generics.ListAPIView):
     """A list whose serializer context is computed for the page being rendered (`page_attrs`)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     pagination_class = PagePagination
     filter_backends = [DjangoFilterBackend, filters.StableOrderingFilter]
 
