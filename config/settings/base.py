@@ -252,7 +252,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # Counted per user, and a token is its user's (authtoken: one key per user): so per token.
     # The counters live in the shared cache below, so every web process counts alike.
-    "DEFAULT_THROTTLE_CLASSES": ("rest_framework.throttling.UserRateThrottle",),
+    "DEFAULT_THROTTLE_CLASSES": ("processes.api.throttling.ResilientUserRateThrottle",),
     "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="600/min")},
     # One handler maps domain errors (departments.errors) and DRF's to JSON {code, detail[, fields]}.
     "EXCEPTION_HANDLER": "processes.api.errors.exception_handler",
