@@ -72,7 +72,8 @@ DJANGO_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # django.contrib.admin with a site that lets changelists filter only on declared filters.
+    "departments.admin_site.BatonAdminConfig",
 ]
 THIRD_PARTY_APPS = [
     "axes",
