@@ -115,7 +115,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# The client's address comes from the same function as the audit log's: X-Forwarded-For is believed
+# only from the trusted proxies below, so a client cannot dodge the lockout by inventing addresses.
+AXES_CLIENT_IP_CALLABLE = "departments.audit.client_ip"
 # Sessions: end after inactivity, and after an absolute lifetime whatever the activity.
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
@@ -307,6 +309,9 @@ else:
 
 # BATON
 # ------------------------------------------------------------------------------
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client, e.g. the load
+# balancer's "10.0.0.0/24". Empty: the TCP peer is the client and the header is ignored.
+BATON_TRUSTED_PROXIES = env.list("BATON_TRUSTED_PROXIES", default=[])
 # A heartbeat older than this makes /readyz report the worker path as stale.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
 # Targets of a compensation-approval handoff, in business minutes of the approving department.
