@@ -7,7 +7,6 @@ import ipaddress
 from typing import Any
 
 from django.conf import settings
-
 from django.http import HttpRequest
 
 from departments.models import AuditEntry
