@@ -207,7 +207,7 @@ def _lock_open(case_id: int, actor: User | None, at: datetime) -> tuple[_Change,
     if handoff is not None:
         change = _Change(handoff.case, at=at, actor=actor, stamp=handoff._stamp)
         return change, _adopt(change, handoff)
-    case = _lock_case(case_id)
+    case = _lock_case(case_id, actor)
     change = _Change(case, at=at, actor=actor, stamp=case._stamp)
     handoff = (
         Handoff.objects.filter(case_id=case_id, status__in=Handoff.OPEN_STATUSES)
@@ -217,8 +217,11 @@ def _lock_open(case_id: int, actor: User | None, at: datetime) -> tuple[_Change,
     return change, _adopt(change, handoff) if handoff is not None else None
 
 
-def _require_open_handoff(handoff: Handoff | None) -> Handoff:
+def _require_open_handoff(handoff: Handoff | None, actor: User, case: Case, action: str) -> Handoff:
+    """The open handoff; without one, a 409 only for those who work on the case (the permission comes
+    before what the state makes of the request, so the state is not told to anyone else)."""
     if handoff is None:
+        _require_works_on(actor, case, action)
         raise StateConflict("The case has no open handoff.", code="no_open_handoff")
     return handoff
 
@@ -590,7 +593,7 @@ def case_forward(
 ) -> Handoff:
     """Complete the accepted handoff and request the next one along an allowed transition."""
     change, handoff = _lock_open(case.pk, actor, _now(at))
-    handoff = _require_open_handoff(handoff)
+    handoff = _require_open_handoff(handoff, actor, change.case, "forward")
     case = change.case
     _require_acts_for(actor, handoff, "forward")
     definition = change.definition
@@ -771,7 +774,7 @@ def case_resolve(
     if errors:
         raise InvalidInput("Invalid resolution.", extra={"fields": errors})
     change, handoff = _lock_open(case.pk, actor, at)
-    handoff = _require_open_handoff(handoff)
+    handoff = _require_open_handoff(handoff, actor, change.case, "resolve")
     case = change.case
     _require_acts_for(actor, handoff, "resolve")
     if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
@@ -832,8 +835,13 @@ def compensation_decide(
     if not approve and not (note or "").strip():
         raise _invalid("note", "Say why the compensation is rejected.", "reason_required")
     change, handoff = _lock_open(case.pk, actor, at)
-    handoff = _require_open_handoff(handoff)
     case = change.case
+    # The approving department's right first, then what the case's state makes of the request.
+    approver_id = case.process.compensation_approver_id
+    member = handoff._member if handoff is not None and handoff.to_department_id == approver_id else None
+    policy.require_acts_for(actor, approver_id, action="approve", member=member)
+    if handoff is None:
+        raise StateConflict("The case has no open handoff.", code="no_open_handoff")
     if handoff.kind != Handoff.Kind.APPROVAL:
         raise StateConflict("No compensation is awaiting approval.", code="no_pending_approval")
     _require_acts_for(actor, handoff, "approve")
@@ -872,11 +880,14 @@ def case_close(*, case: Case, actor: User | None, at: datetime | None = None, sy
     """Close a resolved case (the call-back department completes its handoff); `system` is auto-close."""
     change, handoff = _lock_open(case.pk, actor, _now(at))
     case = change.case
+    if not system:
+        if handoff is not None:
+            _require_acts_for(actor, handoff, "close")
+        else:
+            policy.require_acts_for(actor, case.current_department_id, action="close")
     if case.status != Case.Status.RESOLVED:
         raise StateConflict("Only a resolved case can be closed.", code="case_not_resolved")
     if handoff is not None:
-        if not system:
-            _require_acts_for(actor, handoff, "close")
         fields: set[str] = set()
         if handoff.status == Handoff.Status.PENDING:
             if not system:
@@ -885,8 +896,6 @@ def case_close(*, case: Case, actor: User | None, at: datetime | None = None, sy
                 )
             fields |= _mark_accepted(change, handoff, actor=None)
         _complete(change, handoff, fields)
-    elif not system:
-        policy.require_acts_for(actor, case.current_department_id, action="close")
     case.status = Case.Status.CLOSED
     case.closed_at = change.at
     change.touch("status", "closed_at")
@@ -988,23 +997,26 @@ def case_extend_deadline(*, case: Case, actor: User, reason: str, at: datetime |
     if not (reason or "").strip():
         raise _invalid("reason", "An extension needs a reason.", "reason_required")
     case = _lock_case(case.pk)
+    process = case.process
+    from departments import policy as dept_policy
+
+    # Who may extend comes first (it depends only on how often the deadline was extended), so the
+    # state checks below answer only those who may ask.
+    approver = process.second_extension_approver_id
+    if case.regulatory_extensions == 0 or (case.regulatory_extensions > 1 and approver is None):
+        if not dept_policy.leads(actor, case.current_department_id):
+            raise PermissionDenied("The first extension is approved by the department lead.", code="not_lead")
+    elif approver is None or not dept_policy.acts_for(actor, approver):
+        raise PermissionDenied(
+            "The second extension needs the designated approving department.", code="not_approver"
+        )
     if case.regulatory_deadline is None:
         raise StateConflict("This case has no regulatory deadline.", code="no_regulatory_deadline")
     if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
         raise StateConflict("Only an open case can be extended.", code="case_not_open")
-    process = case.process
-    from departments import policy as dept_policy
-
     if case.regulatory_extensions == 0:
-        if not dept_policy.leads(actor, case.current_department_id):
-            raise PermissionDenied("The first extension is approved by the department lead.", code="not_lead")
         days = process.first_extension_days
     elif case.regulatory_extensions == 1:
-        approver = process.second_extension_approver_id
-        if approver is None or not dept_policy.acts_for(actor, approver):
-            raise PermissionDenied(
-                "The second extension needs the designated approving department.", code="not_approver"
-            )
         days = process.second_extension_days
     else:
         raise StateConflict("The deadline has been extended twice already.", code="no_more_extensions")
