@@ -284,10 +284,12 @@ class Case(models.Model):
         ordering = ["-created_at"]
         permissions = [("view_customer_pii", _("Can see customers' personal data unmasked"))]
         constraints = [
+            # An external id is the opener's own: unique per opening user (an integration's tokens
+            # are its user's), so one caller's ids neither collide with nor reveal another's.
             models.UniqueConstraint(
-                fields=["source", "external_id"],
+                fields=["created_by", "source", "external_id"],
                 condition=~Q(external_id=""),
-                name="unique_case_source_external_id",
+                name="unique_case_opener_source_external_id",
             ),
         ]
         indexes = [models.Index(fields=["current_department", "status"], name="case_dept_status")]

@@ -399,12 +399,26 @@ def _next_reference(process: ServiceProcess, at: datetime) -> tuple[str, int | N
     return f"{process.reference_prefix}-{period}-{value:06d}", stamp
 
 
-def _existing_intake(source: str, external_id: str) -> Case | None:
+def _existing_intake(actor: User, source: str, external_id: str, process: ServiceProcess) -> Case | None:
+    """The case this caller opened with this source + external id. Only the caller's own ids are
+    looked at, so the answer never says anything about another caller's cases; the same id sent for
+    another process is a conflict with the caller's own case, not that case."""
     if not external_id:
         return None
     # The partial unique index's own condition, spelled out: SQLite uses a partial index only when
     # the query repeats its WHERE term, and otherwise scanned every case (11 ms at 37,000 cases).
-    return Case.objects.filter(source=source, external_id=external_id).exclude(external_id="").first()
+    existing = (
+        Case.objects.filter(created_by=actor, source=source, external_id=external_id)
+        .exclude(external_id="")
+        .first()
+    )
+    if existing is not None and existing.process_id != process.pk:
+        raise StateConflict(
+            f"You opened {existing.reference} with this source and external id in another process.",
+            code="external_id_reused",
+            extra={"reference": existing.reference},
+        )
+    return existing
 
 
 def case_open(
@@ -424,7 +438,7 @@ def case_open(
     at: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Open a case with its intake handoff. Returns (case, created); the same source + external_id
-    returns the existing case, also when two requests race."""
+    from the same opener returns the existing case, also when two requests race."""
     at = _now(at)
     if not actor.has_perm("processes.add_case"):
         raise PermissionDenied("You may not open cases.", code="cannot_open_cases")
@@ -441,7 +455,7 @@ def case_open(
         errors["process"] = ["This process is not active."]
     if errors:
         raise InvalidInput("Invalid case.", extra={"fields": errors})
-    existing = _existing_intake(source, external_id)
+    existing = _existing_intake(actor, source, external_id, process)
     if existing is not None:
         return existing, False
     reference, stamp = _next_reference(process, at)
@@ -470,7 +484,7 @@ def case_open(
     except IntegrityError:
         # A racing twin with the same source + external_id committed first: this transaction (or
         # savepoint, inside the caller's) is rolled back whole, and the twin is the answer.
-        existing = _existing_intake(source, external_id)
+        existing = _existing_intake(actor, source, external_id, process)
         if existing is None:
             raise
         return existing, False

@@ -194,9 +194,10 @@ class CaseListView(CasePageMixin, PageListView):
             **error_responses(400, 401, 403, 409, 429),
         },
         description=(
-            "Opens a case with its intake handoff to the initial stage's department. Sending the same "
-            "`source` + `external_id` again (also concurrently) answers 200 with the case opened the "
-            "first time; 409 `external_id_taken` if that case lies outside the caller's scope."
+            "Opens a case with its intake handoff to the initial stage's department. An external id is "
+            "the caller's own: sending the same `source` + `external_id` again (also concurrently) "
+            "answers 200 with the case the caller opened the first time; 409 `external_id_reused` if "
+            "the caller used it for a case of another process. Other callers' ids are never consulted."
         ),
     )
     def post(self, request: Request) -> Response:

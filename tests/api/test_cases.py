@@ -201,12 +201,6 @@ def test_the_opener_reads_its_case_back_even_if_its_department_works_no_intake_q
     assert_error(api("it_agent").get(f"/api/v1/cases/{reference}/"), 404)
 
 
-def test_open_answers_409_when_the_external_id_belongs_to_a_case_out_of_scope(api, org):
-    api("call_center_agent").post("/api/v1/cases/", NEW_CASE, format="json")
-
-    assert_error(api("it_agent").post("/api/v1/cases/", NEW_CASE, format="json"), 409, "external_id_taken")
-
-
 @pytest.mark.parametrize(
     ("change", "field"),
     [
