@@ -270,6 +270,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Input and output shapes differ (read-only fields, ids vs codes): separate components.
     "COMPONENT_SPLIT_REQUEST": True,
+    # The answers given before a view runs (413 body too large, 414 request line too long).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "processes.api.schema.add_transport_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "processes.models.Case.Status",
         "HandoffStatusEnum": "processes.models.Handoff.Status",

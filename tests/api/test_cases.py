@@ -114,7 +114,9 @@ def test_list_filters_orders_and_pages(api, story):
         "updated_since=0001-01-01T00:00:00",
         "due_before=9999-12-31T23:59:59%2B14:00",
         "page=0",
-        "page=999",
+        "page=1.5",
+        "page_size=2.5",
+        "page_size=0",
         "process=" + "x" * 51,
     ],
 )
@@ -123,8 +125,16 @@ def test_bad_filters_and_pages_are_400_with_fields(api, story, query):
 
     body = assert_error(api("call_center_agent").get(f"/api/v1/cases/?{query}"), 400, "invalid")
 
-    assert set(body["fields"]) <= {"status", "updated_since", "due_before", "page", "process"}
+    assert set(body["fields"]) <= {"status", "updated_since", "due_before", "page", "page_size", "process"}
     assert body["fields"]
+
+
+def test_a_page_past_the_last_is_empty(api, story):
+    story.open()
+
+    body = api("call_center_agent").get("/api/v1/cases/?page=999").json()
+
+    assert (body["count"], body["results"], body["next"]) == (1, [], None)
 
 
 # -- detail -----------------------------------------------------------------------------------------
