@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from departments.checks import calendars_missing_years
+from departments.history import configuration_changes
 from departments.models import (
     AuditEntry,
     BusinessCalendar,
@@ -133,3 +136,24 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # -- the configuration history: for those who read the audit log ----------------------------
+    def get_urls(self):
+        return [
+            path(
+                "configuration/",
+                self.admin_site.admin_view(self.configuration_history_view),
+                name="departments_configuration_history",
+            ),
+            *super().get_urls(),
+        ]
+
+    def configuration_history_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Configuration history"),
+            "changes": configuration_changes(),
+        }
+        return TemplateResponse(request, "admin/departments/configuration_history.html", context)

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from departments.models import AppendOnlyModel, Department
 
@@ -80,6 +81,9 @@ class ServiceProcess(models.Model):
     reopen_window_days = models.PositiveSmallIntegerField(_("reopen window (days)"), default=30)
     is_active = models.BooleanField(_("active"), default=True)
 
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
+
     class Meta:
         verbose_name = _("service process")
         verbose_name_plural = _("service processes")
@@ -107,6 +111,9 @@ class Stage(models.Model):
         _("may resolve"), default=False, help_text=_("The case can be resolved with service recovery here.")
     )
 
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
+
     class Meta:
         verbose_name = _("stage")
         verbose_name_plural = _("stages")
@@ -130,6 +137,9 @@ class StageTarget(models.Model):
     response_minutes = models.PositiveIntegerField(_("response target (business minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution target (business minutes)"))
 
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
+
     class Meta:
         verbose_name = _("stage target")
         verbose_name_plural = _("stage targets")
@@ -151,6 +161,9 @@ class Transition(models.Model):
     to_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="transitions_in")
     is_return = models.BooleanField(_("rework route"), default=False)
     name = models.CharField(_("name"), max_length=200, blank=True)
+
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         verbose_name = _("transition")

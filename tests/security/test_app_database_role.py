@@ -16,6 +16,18 @@ from django.db import connection
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 APPEND_ONLY = ["departments_auditentry", "evaluations_improvementactionevent", "processes_caseevent"]
+CONFIGURATION_HISTORY = [
+    "departments_historicalbusinesscalendar",
+    "departments_historicalcalendarexception",
+    "departments_historicaldepartment",
+    "departments_historicalmembership",
+    "departments_historicalworkinghours",
+    "evaluations_historicalkpi",
+    "processes_historicalserviceprocess",
+    "processes_historicalstage",
+    "processes_historicalstagetarget",
+    "processes_historicaltransition",
+]
 
 
 @pytest.fixture
@@ -52,10 +64,10 @@ def test_the_command_finds_the_append_only_tables():
     from departments.management.commands.grant_app_role import append_only_tables
 
     with connection.cursor() as cursor:
-        assert append_only_tables(cursor) == APPEND_ONLY
+        assert append_only_tables(cursor) == sorted(APPEND_ONLY + CONFIGURATION_HISTORY)
 
 
-@pytest.mark.parametrize("table", APPEND_ONLY)
+@pytest.mark.parametrize("table", [*APPEND_ONLY, "processes_historicalstagetarget"])
 @pytest.mark.parametrize(
     "attack",
     [

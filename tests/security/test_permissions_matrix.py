@@ -225,6 +225,7 @@ departments_auditentry_add                     403    403    403    403     403 
 departments_auditentry_change                  403    403    403    200     200
 departments_auditentry_history                 403    403    403    200     200
 departments_auditentry_delete                  403    403    403    403     403
+departments_configuration_history              403    403    403    200     200
 
 # -- cases: staff see the cases that went through their departments (404 outside), nobody edits the
 #    row (every change is an action of the case page), auditors open nothing ------------------------
