@@ -4,6 +4,7 @@ from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from departments.checks import calendars_missing_years
 from departments.history import configuration_changes
@@ -18,6 +19,10 @@ from departments.models import (
     WorkingHours,
 )
 from departments.services import hours_problems
+
+# TOTP devices hold their users' secrets: enrolled with `manage.py totp_enroll`, never shown in a page.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 admin.site.site_header = _("Baton · cross-department service")
 admin.site.site_title = _("Baton")

@@ -11,12 +11,15 @@ that a changelist accepts only the parameters of its `list_filter` and `date_hie
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.filters import FieldListFilter, ListFilter, SimpleListFilter
 from django.contrib.admin.utils import get_fields_from_path
 from django.db.models.constants import LOOKUP_SEP
+
+from departments.second_factor import second_factor_ok
 
 # Fields that hold customer data (masked unless the viewer may see it): never a filter.
 NEVER_FILTER_PREFIX = "customer"
@@ -86,6 +89,20 @@ class DeclaredFiltersOnly:
 
 
 class BatonAdminSite(admin.AdminSite):
+    """Also: administrators, the quality office and whoever may see unmasked data reach the admin
+    only with a session verified by TOTP (departments.second_factor); the login form asks for it."""
+
+    def has_permission(self, request):
+        return super().has_permission(request) and second_factor_ok(request.user)
+
+    @property
+    def login_form(self):
+        if getattr(settings, "BATON_REQUIRE_TOTP", True):
+            from django_otp.admin import OTPAdminAuthenticationForm
+
+            return OTPAdminAuthenticationForm
+        return None
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, DeclaredFiltersOnly):

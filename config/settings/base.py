@@ -84,6 +84,8 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 LOCAL_APPS = [
     "departments",
@@ -123,6 +125,10 @@ AXES_CLIENT_IP_CALLABLE = "departments.audit.client_ip"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 BATON_SESSION_MAX_AGE = env.int("BATON_SESSION_MAX_AGE", default=10 * 60 * 60)
+# TOTP for administrators, the quality office and whoever may see unmasked data (django-otp;
+# departments/second_factor.py). Off only where the settings say so (make run's demo, the tests).
+BATON_REQUIRE_TOTP = env.bool("BATON_REQUIRE_TOTP", default=True)
+OTP_TOTP_ISSUER = "Baton"
 
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
@@ -137,6 +143,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the TOTP check (departments.second_factor).
+    "django_otp.middleware.OTPMiddleware",
     "departments.middleware.AbsoluteSessionLifetimeMiddleware",
     # Gives the configuration history its "who" for changes made in the admin.
     "simple_history.middleware.HistoryRequestMiddleware",

@@ -10,3 +10,5 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Demo users log in with the password "demo" in development only.
 BATON_DEMO_PASSWORD = "demo"
+# The demo users have no TOTP devices; set BATON_REQUIRE_TOTP=true to try the second factor locally.
+BATON_REQUIRE_TOTP = env.bool("BATON_REQUIRE_TOTP", default=False)
