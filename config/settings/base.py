@@ -111,6 +111,30 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The bank's directory (LDAP / Active Directory), when LDAP_SERVER_URI is set: departments/ldap.py maps
+# groups named baton_<DEPARTMENT CODE>_<role> to memberships; local accounts keep working beside it.
+# https://django-auth-ldap.readthedocs.io/en/latest/reference.html
+if env("LDAP_SERVER_URI", default=""):
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
+
+    AUTHENTICATION_BACKENDS.insert(1, "departments.ldap.BatonLDAPBackend")
+    AUTH_LDAP_SERVER_URI = env("LDAP_SERVER_URI")
+    AUTH_LDAP_BIND_DN = env("LDAP_BIND_DN", default="")
+    AUTH_LDAP_BIND_PASSWORD = env("LDAP_BIND_PASSWORD", default="")
+    AUTH_LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(
+        env("LDAP_USER_BASE"), ldap.SCOPE_SUBTREE, env("LDAP_USER_FILTER", default="(uid=%(user)s)")
+    )
+    AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+        env("LDAP_GROUP_BASE"), ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)"
+    )
+    AUTH_LDAP_GROUP_TYPE = GroupOfNamesType(name_attr="cn")
+    AUTH_LDAP_REQUIRE_GROUP = env("LDAP_REQUIRE_GROUP", default=None)
+    AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+    AUTH_LDAP_FIND_GROUP_PERMS = False
+    AUTH_LDAP_ALWAYS_UPDATE_USER = True
+BATON_LDAP_GROUP_PREFIX = env("LDAP_GROUP_PREFIX", default="baton_")
 # Lockout after repeated failures, per username and per address, answered with 429.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
