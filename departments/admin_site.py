@@ -76,6 +76,17 @@ class DeclaredFiltersOnly:
 
     def lookup_allowed(self, lookup, value, request=None):
         if _is_customer_field(lookup):
+            if request is not None:
+                # Someone tried to filter on customer data: the security team wants to know who.
+                from departments.audit import audit_record
+                from departments.models import AuditEntry
+
+                audit_record(
+                    kind=AuditEntry.Kind.REFUSED_LOOKUP,
+                    request=request,
+                    object_type=self.model._meta.label_lower,
+                    detail={"lookup": lookup[:100]},
+                )
             return False
         if _raw_id_popup_lookup(self.model, lookup, value):
             return True

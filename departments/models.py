@@ -290,6 +290,7 @@ class AuditEntry(AppendOnlyModel):
         LOGIN_FAILED = "login_failed", _("failed login")
         LOGOUT = "logout", _("logout")
         PII_VIEW = "pii_view", _("view of unmasked customer data")
+        REFUSED_LOOKUP = "refused_lookup", _("refused filter on customer data")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(

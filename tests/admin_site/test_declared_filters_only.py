@@ -102,3 +102,20 @@ def test_no_admin_declares_a_customer_field_as_a_filter_or_a_search_field(rf, su
         names += list(model_admin.get_search_fields(request))
         offending += [f"{model._meta.label}: {n}" for n in names if "customer" in n]
     assert not offending
+
+
+def test_a_refused_lookup_on_customer_data_is_audited(superuser, demo_org):
+    from departments.models import AuditEntry
+
+    client = Client()
+    client.force_login(superuser)
+
+    response = client.get("/admin/processes/case/", {"customer_phone__startswith": "138"})
+
+    assert response.status_code == 400
+    entry = AuditEntry.objects.get(kind="refused_lookup")
+    assert (entry.user, entry.object_type, entry.detail) == (
+        superuser,
+        "processes.case",
+        {"lookup": "customer_phone__startswith"},
+    )
