@@ -17,9 +17,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=config.settings.production
 
-# gettext's msgfmt is what `manage.py compilemessages` runs.
+# gettext's msgfmt is what `manage.py compilemessages` runs; python-ldap (the directory sign-in) is
+# built against OpenLDAP's and SASL's headers.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext build-essential libldap2-dev libsasl2-dev \
     && rm -rf /var/lib/apt/lists/*
 
 RUN python -m venv /opt/venv
@@ -31,7 +32,7 @@ WORKDIR /app
 # because BASE_DIR (var/, locale/, staticfiles/, .env) is derived from config/settings/base.py's path.
 COPY pyproject.toml ./
 RUN --mount=type=cache,target=/root/.cache/pip \
-    pip install . \
+    pip install ".[ldap]" \
     && pip uninstall --yes baton \
     && rm -rf build ./*.egg-info
 
@@ -71,6 +72,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 baton \
     && useradd --system --uid 10001 --gid baton --home-dir /home/baton --create-home \
        --shell /usr/sbin/nologin baton
+
+# The shared libraries python-ldap was built against (OpenLDAP's package is libldap2 from Debian 13,
+# libldap-2.5-0 in Debian 12).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libsasl2-2 \
+    && (apt-get install -y --no-install-recommends libldap2 || apt-get install -y --no-install-recommends libldap-2.5-0) \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv

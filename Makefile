@@ -11,7 +11,10 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	@# The directory sign-in (LDAP) is an extra: python-ldap needs OpenLDAP's headers to build.
+	if [ -e /usr/include/ldap.h ]; then $(PY) -m pip install --quiet -e ".[dev,ldap]"; \
+	else echo "LDAP sign-in left out: apt-get install libldap2-dev libsasl2-dev, then make install"; \
+	  $(PY) -m pip install --quiet -e ".[dev]"; fi
 	@touch $(STAMP)
 
 install: $(STAMP) catalogues

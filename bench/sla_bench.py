@@ -475,8 +475,8 @@ def run_sweep() -> dict:
 
     breakdown = Breakdown()
     breakdown.wrap(notifications, "build", "render e-mails")
-    breakdown.wrap(notifications, "enqueue", "insert outbox rows")
-    breakdown.wrap(sla, "_events", "insert events")
+    breakdown.wrap(sla, "_insert_entries", "insert outbox rows")
+    breakdown.wrap(sla, "_insert_events", "insert events")
     breakdown.wrap(notifications, "handoff_infos", "read handoff details")
     counts: Counter[str] = Counter()
     calls = 0
@@ -488,7 +488,7 @@ def run_sweep() -> dict:
         if not result.more:
             break
     seconds = time.perf_counter() - started
-    breakdown.seconds["select, update, recipients"] = seconds - sum(breakdown.seconds.values())
+    breakdown.seconds["claim and update"] = seconds - sum(breakdown.seconds.values())
     return {
         "seconds": seconds,
         "calls": calls,

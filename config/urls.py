@@ -16,7 +16,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-# Under /api/ a URL that matches nothing, or a crash, answers JSON like every other API error.
+# Under /api/ a URL that matches nothing, a request Django refuses before any view (too many fields,
+# a suspicious operation), a CSRF refusal, or a crash, answers JSON like every other API error.
+handler400 = "processes.api.errors.bad_request"
+handler403 = "processes.api.errors.permission_denied"
 handler404 = "processes.api.errors.page_not_found"
 handler500 = "processes.api.errors.server_error"
 

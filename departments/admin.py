@@ -1,9 +1,13 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from departments.checks import calendars_missing_years
+from departments.history import configuration_changes
 from departments.models import (
     AuditEntry,
     BusinessCalendar,
@@ -15,6 +19,10 @@ from departments.models import (
     WorkingHours,
 )
 from departments.services import hours_problems
+
+# TOTP devices hold their users' secrets: enrolled with `manage.py totp_enroll`, never shown in a page.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 admin.site.site_header = _("Baton · cross-department service")
 admin.site.site_title = _("Baton")
@@ -137,3 +145,24 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # -- the configuration history: for those who read the audit log ----------------------------
+    def get_urls(self):
+        return [
+            path(
+                "configuration/",
+                self.admin_site.admin_view(self.configuration_history_view),
+                name="departments_configuration_history",
+            ),
+            *super().get_urls(),
+        ]
+
+    def configuration_history_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Configuration history"),
+            "changes": configuration_changes(),
+        }
+        return TemplateResponse(request, "admin/departments/configuration_history.html", context)

@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from departments.models import AuditEntry
 
 
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _trusted_networks(tuple(settings.BATON_TRUSTED_PROXIES)))
+
+
+@functools.cache
+def _trusted_networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The peer address; behind the proxy (SECURE_PROXY_SSL_HEADER) the first X-Forwarded-For hop."""
+    """The client's address: the TCP peer, unless the peer is a configured trusted proxy.
+
+    Only a proxy listed in BATON_TRUSTED_PROXIES (addresses or networks) may say who the client was.
+    X-Forwarded-For is read right to left, each hop appended by the proxy that received it: the
+    first address that is not a trusted proxy is the client. Whatever a client writes into the header
+    itself stays to the left of that and is never believed.
+    """
     if request is None:
         return None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    candidate = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
-    return candidate or None
+    peer = request.META.get("REMOTE_ADDR", "") or ""
+    if not _trusted(peer):
+        return peer or None
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a garbled hop: the last address we can vouch for
+    return peer or None
 
 
 def audit_record(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from departments.business_time import Schedule
 
@@ -49,6 +50,9 @@ class BusinessCalendar(models.Model):
         default=Weekday.MONDAY,
         help_text=_("Whose hours a make-up working day (调休) uses."),
     )
+
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         verbose_name = _("business calendar")
@@ -98,6 +102,9 @@ class WorkingHours(models.Model):
     start = models.TimeField(_("start"))
     end = models.TimeField(_("end"), help_text=_("00:00 means midnight at the end of the day."))
 
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
+
     class Meta:
         verbose_name = _("working hours")
         verbose_name_plural = _("working hours")
@@ -126,6 +133,9 @@ class CalendarException(models.Model):
     source = models.CharField(
         _("source"), max_length=50, blank=True, help_text=_("Where the entry came from, e.g. holidays:CN.")
     )
+
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         verbose_name = _("calendar exception")
@@ -163,6 +173,9 @@ class Department(models.Model):
         settings.AUTH_USER_MODEL, through="Membership", related_name="departments", blank=True
     )
 
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
+
     class Meta:
         verbose_name = _("department")
         verbose_name_plural = _("departments")
@@ -194,6 +207,9 @@ class Membership(models.Model):
     role = models.CharField(
         _("role"), max_length=20, choices=Role.choices, default=Role.MEMBER, db_index=True
     )
+
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         verbose_name = _("membership")
@@ -274,6 +290,7 @@ class AuditEntry(AppendOnlyModel):
         LOGIN_FAILED = "login_failed", _("failed login")
         LOGOUT = "logout", _("logout")
         PII_VIEW = "pii_view", _("view of unmasked customer data")
+        REFUSED_LOOKUP = "refused_lookup", _("refused filter on customer data")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(

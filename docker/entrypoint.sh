@@ -64,7 +64,16 @@ wait_for_database
 log "database is reachable"
 
 if [[ "$role" == web ]]; then
-  python manage.py migrate --noinput
+  # Migrations run as the owner role (DATABASE_OWNER_URL), which then grants the app role
+  # (DATABASE_URL's user) what it needs and nothing that could undo the append-only tables.
+  if [[ -n "${DATABASE_OWNER_URL:-}" ]]; then
+    app_role="$(python -c 'import os, urllib.parse; print(urllib.parse.unquote(urllib.parse.urlsplit(os.environ["DATABASE_URL"]).username or ""))')"
+    DATABASE_URL="$DATABASE_OWNER_URL" python manage.py migrate --noinput
+    DATABASE_URL="$DATABASE_OWNER_URL" python manage.py grant_app_role "$app_role"
+  else
+    log "DATABASE_OWNER_URL is not set: migrating as the app's own role (one role, not split)"
+    python manage.py migrate --noinput
+  fi
   # Creates missing periodic tasks only: edits made in the admin survive a redeploy.
   python manage.py setup_schedules
 fi

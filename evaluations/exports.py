@@ -11,12 +11,32 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from evaluations.models import Evaluation, Kpi
 from evaluations.periods import TZ, Period
 from evaluations.selectors import localized_name
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets
+# (CSV injection: https://owasp.org/www-community/attacks/CSV_Injection). Names come from the admin.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: Any) -> Any:
+    """A CSV field that a spreadsheet shows as text: a leading apostrophe before a formula start."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def xlsx_cell(sheet, value: Any) -> WriteOnlyCell:
+    """An XLSX cell; text is stored as a string cell, never as a formula (openpyxl makes any str
+    starting with '=' a formula), so the name shows exactly as written."""
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def _codes(evaluations: list[Evaluation]) -> list[str]:
@@ -71,9 +91,9 @@ def as_csv(evaluations: Iterable[Evaluation]) -> HttpResponse:
     codes = _codes(evaluations)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header(codes))
+    writer.writerow([csv_text(v) for v in header(codes)])
     for row in rows(evaluations, codes):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else csv_text(v) for v in row])
     # With a byte-order mark, Excel opens the Chinese department names as UTF-8.
     response = HttpResponse(
         ("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
@@ -87,9 +107,9 @@ def as_xlsx(evaluations: Iterable[Evaluation]) -> HttpResponse:
     codes = _codes(evaluations)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("evaluations")
-    sheet.append(header(codes))
+    sheet.append([xlsx_cell(sheet, v) for v in header(codes)])
     for row in rows(evaluations, codes):
-        sheet.append(row)
+        sheet.append([xlsx_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)

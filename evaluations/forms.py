@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from departments.bounds import BoundedFormDateField, BoundedFormDateTimeField
 from departments.models import Department
 from evaluations.models import CustomerFeedback, Level, Scorecard
 from evaluations.periods import PeriodKind
@@ -39,7 +40,9 @@ class FeedbackForm(forms.Form):
     )
     channel = forms.ChoiceField(label=_("channel"), choices=CustomerFeedback.Channel.choices)
     comment = forms.CharField(label=_("comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    responded_at = forms.DateTimeField(label=_("answered at"), required=False, help_text=_("Empty: now."))
+    responded_at = BoundedFormDateTimeField(
+        label=_("answered at"), required=False, help_text=_("Empty: now.")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +91,7 @@ class InspectionRecordForm(forms.Form):
 
 class SampleForm(forms.Form):
     kind = forms.ChoiceField(label=_("period"), choices=PeriodKind.choices, initial=PeriodKind.MONTHLY)
-    start = forms.DateField(
+    start = BoundedFormDateField(
         label=_("period start"), help_text=_("A Monday, the 1st of a month or of a quarter.")
     )
     per_department = forms.IntegerField(
@@ -102,7 +105,7 @@ class SampleForm(forms.Form):
 
 class ComputeForm(forms.Form):
     kind = forms.ChoiceField(label=_("period"), choices=PeriodKind.choices, initial=PeriodKind.MONTHLY)
-    start = forms.DateField(
+    start = BoundedFormDateField(
         label=_("period start"), help_text=_("A Monday, the 1st of a month or of a quarter.")
     )
 
@@ -114,6 +117,6 @@ class FlowForm(forms.Form):
         ("bounce", _("bounce rate")),
     ]
 
-    start = forms.DateField(label=_("from"))
-    end = forms.DateField(label=_("to (included)"))
+    start = BoundedFormDateField(label=_("from"))
+    end = BoundedFormDateField(label=_("to (included)"))
     metric = forms.ChoiceField(label=_("colour by"), choices=METRICS, required=False)

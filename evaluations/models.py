@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from departments.models import Department
 from evaluations.periods import PeriodKind
@@ -75,6 +76,9 @@ class Kpi(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         verbose_name = _("KPI")

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from departments.bounds import BoundedFormDateField
 from departments.errors import ApplicationError, InvalidInput
 from departments.models import Department
 from evaluations import reviews
@@ -147,7 +148,7 @@ class ActionCreateForm(forms.Form):
         help_text=_("Empty: the department's value in the reviewed period."),
     )
     goal = forms.DecimalField(label=_("goal"), max_digits=14, decimal_places=2, required=False)
-    due_date = forms.DateField(label=_("due date"), help_text=_("YYYY-MM-DD"))
+    due_date = BoundedFormDateField(label=_("due date"), help_text=_("YYYY-MM-DD"))
 
     def __init__(self, *args, reviews_queryset=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -161,7 +162,7 @@ class ActionEditForm(forms.Form):
         label=_("description"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
     owner = forms.ModelChoiceField(label=_("owner"), queryset=get_user_model().objects.none())
-    due_date = forms.DateField(label=_("due date"))
+    due_date = BoundedFormDateField(label=_("due date"))
     goal = forms.DecimalField(label=_("goal"), max_digits=14, decimal_places=2, required=False)
 
     def __init__(self, *args, action: ImprovementAction, **kwargs):

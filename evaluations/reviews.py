@@ -811,8 +811,8 @@ def action_change_status(
     if status not in Status.values:
         raise _invalid([("status", f"Use one of {', '.join(Status.values)}.", "unknown_status")])
     action = _lock_action(action)
-    if action.status == status:
-        return action
+    # The right to ask comes before what the action's state makes of the request, a no-op included:
+    # otherwise a caller without it learns the status from a 200 where a change would be refused.
     if status in VERDICTS:
         if not policy.can_verify_action(actor):
             raise PermissionDenied("Only the quality office judges an action.", code="cannot_verify_action")
@@ -821,6 +821,8 @@ def action_change_status(
             "Only the owner, the department's lead or the quality office moves an action.",
             code="cannot_change_action",
         )
+    if action.status == status:
+        return action
     allowed = TRANSITIONS[action.status]
     if status not in allowed:
         skipped = STEP[status] > STEP[action.status] + 1

@@ -6,3 +6,6 @@ class ProcessesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "processes"
     verbose_name = _("Processes")
+
+    def ready(self) -> None:
+        from processes.api import schema  # noqa: F401  (registers the OpenAPI field extension)

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from departments.models import AppendOnlyModel, Department
 
@@ -81,6 +82,9 @@ class ServiceProcess(models.Model):
     reopen_window_days = models.PositiveSmallIntegerField(_("reopen window (days)"), default=30)
     is_active = models.BooleanField(_("active"), default=True)
 
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
+
     class Meta:
         verbose_name = _("service process")
         verbose_name_plural = _("service processes")
@@ -108,6 +112,9 @@ class Stage(models.Model):
         _("may resolve"), default=False, help_text=_("The case can be resolved with service recovery here.")
     )
 
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
+
     class Meta:
         verbose_name = _("stage")
         verbose_name_plural = _("stages")
@@ -131,6 +138,9 @@ class StageTarget(models.Model):
     response_minutes = models.PositiveIntegerField(_("response target (business minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution target (business minutes)"))
 
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
+
     class Meta:
         verbose_name = _("stage target")
         verbose_name_plural = _("stage targets")
@@ -152,6 +162,9 @@ class Transition(models.Model):
     to_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="transitions_in")
     is_return = models.BooleanField(_("rework route"), default=False)
     name = models.CharField(_("name"), max_length=200, blank=True)
+
+    # Who changed what, when, before and after (the configuration history; append-only).
+    history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
         verbose_name = _("transition")
@@ -295,10 +308,12 @@ class Case(models.Model):
         ordering = ["-created_at"]
         permissions = [("view_customer_pii", _("Can see customers' personal data unmasked"))]
         constraints = [
+            # An external id is the opener's own: unique per opening user (an integration's tokens
+            # are its user's), so one caller's ids neither collide with nor reveal another's.
             models.UniqueConstraint(
-                fields=["source", "external_id"],
+                fields=["created_by", "source", "external_id"],
                 condition=~Q(external_id=""),
-                name="unique_case_source_external_id",
+                name="unique_case_opener_source_external_id",
             ),
         ]
         # Every index is written by every state change (a change of status is never a HOT update):

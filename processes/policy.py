@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from departments import policy as dept_policy
 from departments.errors import PermissionDenied
+from departments.second_factor import second_factor_ok
 from processes.models import Case, Handoff
 
 PII_PERMISSION = "processes.view_customer_pii"
@@ -43,7 +44,8 @@ def visible_handoffs(user) -> QuerySet[Handoff]:
 
 
 def can_see_pii(user) -> bool:
-    return bool(user.is_authenticated and user.has_perm(PII_PERMISSION))
+    """The permission, and (where TOTP is required) a session verified with a second factor."""
+    return bool(user.is_authenticated and user.has_perm(PII_PERMISSION) and second_factor_ok(user))
 
 
 def handled_department_ids(case: Case) -> set[int]:

@@ -224,8 +224,11 @@ def _member(actor: User | None, department_ref: str) -> Exists | Value:
     )
 
 
-def _require_open_handoff(handoff: Handoff | None) -> Handoff:
+def _require_open_handoff(handoff: Handoff | None, actor: User, case: Case, action: str) -> Handoff:
+    """The open handoff; without one, a 409 only for those who work on the case (the permission comes
+    before what the state makes of the request, so the state is not told to anyone else)."""
     if handoff is None:
+        _require_works_on(actor, case, action)
         raise StateConflict("The case has no open handoff.", code="no_open_handoff")
     return handoff
 
@@ -411,7 +414,10 @@ def _next_reference(process: ServiceProcess, at: datetime) -> tuple[str, int | N
     return f"{process.reference_prefix}-{period}-{value:06d}", stamp
 
 
-def _existing_intake(source: str, external_id: str) -> Case | None:
+def _existing_intake(actor: User, source: str, external_id: str, process: ServiceProcess) -> Case | None:
+    """The case this caller opened with this source + external id. Only the caller's own ids are
+    looked at, so the answer never says anything about another caller's cases; the same id sent for
+    another process is a conflict with the caller's own case, not that case."""
     if not external_id:
         return None
     # The partial unique index's own condition, spelled out: SQLite uses a partial index only when
@@ -419,9 +425,18 @@ def _existing_intake(source: str, external_id: str) -> Case | None:
     # Unordered: .first() would order by the cases' default ordering (-created_at), and SQLite then
     # walks that index from the newest case instead of looking the key up.
     rows = list(
-        Case.objects.filter(source=source, external_id=external_id).exclude(external_id="").order_by()[:1]
+        Case.objects.filter(created_by=actor, source=source, external_id=external_id)
+        .exclude(external_id="")
+        .order_by()[:1]
     )
-    return rows[0] if rows else None
+    existing = rows[0] if rows else None
+    if existing is not None and existing.process_id != process.pk:
+        raise StateConflict(
+            f"You opened {existing.reference} with this source and external id in another process.",
+            code="external_id_reused",
+            extra={"reference": existing.reference},
+        )
+    return existing
 
 
 def case_open(
@@ -441,7 +456,7 @@ def case_open(
     at: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Open a case with its intake handoff. Returns (case, created); the same source + external_id
-    returns the existing case, also when two requests race."""
+    from the same opener returns the existing case, also when two requests race."""
     at = _now(at)
     if not actor.has_perm("processes.add_case"):
         raise PermissionDenied("You may not open cases.", code="cannot_open_cases")
@@ -458,7 +473,7 @@ def case_open(
         errors["process"] = ["This process is not active."]
     if errors:
         raise InvalidInput("Invalid case.", extra={"fields": errors})
-    existing = _existing_intake(source, external_id)
+    existing = _existing_intake(actor, source, external_id, process)
     if existing is not None:
         return existing, False
     reference, stamp = _next_reference(process, at)
@@ -487,7 +502,7 @@ def case_open(
     except IntegrityError:
         # A racing twin with the same source + external_id committed first: this transaction (or
         # savepoint, inside the caller's) is rolled back whole, and the twin is the answer.
-        existing = _existing_intake(source, external_id)
+        existing = _existing_intake(actor, source, external_id, process)
         if existing is None:
             raise
         return existing, False
@@ -612,7 +627,7 @@ def case_forward(
 ) -> Handoff:
     """Complete the accepted handoff and request the next one along an allowed transition."""
     change, handoff = _lock_open(case, actor, _now(at))
-    handoff = _require_open_handoff(handoff)
+    handoff = _require_open_handoff(handoff, actor, change.case, "forward")
     case = change.case
     _require_acts_for(actor, handoff, "forward")
     definition = change.definition
@@ -795,7 +810,7 @@ def case_resolve(
     if errors:
         raise InvalidInput("Invalid resolution.", extra={"fields": errors})
     change, handoff = _lock_open(case, actor, at)
-    handoff = _require_open_handoff(handoff)
+    handoff = _require_open_handoff(handoff, actor, change.case, "resolve")
     case = change.case
     _require_acts_for(actor, handoff, "resolve")
     if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
@@ -856,8 +871,13 @@ def compensation_decide(
     if not approve and not (note or "").strip():
         raise _invalid("note", "Say why the compensation is rejected.", "reason_required")
     change, handoff = _lock_open(case, actor, at)
-    handoff = _require_open_handoff(handoff)
     case = change.case
+    # The approving department's right first, then what the case's state makes of the request.
+    approver_id = case.process.compensation_approver_id
+    member = handoff._member if handoff is not None and handoff.to_department_id == approver_id else None
+    policy.require_acts_for(actor, approver_id, action="approve", member=member)
+    if handoff is None:
+        raise StateConflict("The case has no open handoff.", code="no_open_handoff")
     if handoff.kind != Handoff.Kind.APPROVAL:
         raise StateConflict("No compensation is awaiting approval.", code="no_pending_approval")
     _require_acts_for(actor, handoff, "approve")
@@ -898,11 +918,14 @@ def case_close(
     """Close a resolved case (the call-back department completes its handoff); `system` is auto-close."""
     change, handoff = _lock_open(case, actor, _now(at))
     case = change.case
+    if not system:
+        if handoff is not None:
+            _require_acts_for(actor, handoff, "close")
+        else:
+            policy.require_acts_for(actor, case.current_department_id, action="close")
     if case.status != Case.Status.RESOLVED:
         raise StateConflict("Only a resolved case can be closed.", code="case_not_resolved")
     if handoff is not None:
-        if not system:
-            _require_acts_for(actor, handoff, "close")
         fields: set[str] = set()
         if handoff.status == Handoff.Status.PENDING:
             if not system:
@@ -911,8 +934,6 @@ def case_close(
                 )
             fields |= _mark_accepted(change, handoff, actor=None)
         _complete(change, handoff, fields)
-    elif not system:
-        policy.require_acts_for(actor, case.current_department_id, action="close")
     case.status = Case.Status.CLOSED
     case.closed_at = change.at
     change.touch("status", "closed_at")
@@ -1017,21 +1038,24 @@ def case_extend_deadline(*, case: Case | str, actor: User, reason: str, at: date
         raise _invalid("reason", "An extension needs a reason.", "reason_required")
     change, _open_handoff = _lock_open(case, actor, at)
     case = change.case
+    process = case.process
+    # Who may extend comes first (it depends only on how often the deadline was extended), so the
+    # state checks below answer only those who may ask.
+    approver = process.second_extension_approver_id
+    if case.regulatory_extensions == 0 or (case.regulatory_extensions > 1 and approver is None):
+        if not dept_policy.leads(actor, case.current_department_id):
+            raise PermissionDenied("The first extension is approved by the department lead.", code="not_lead")
+    elif approver is None or not dept_policy.acts_for(actor, approver):
+        raise PermissionDenied(
+            "The second extension needs the designated approving department.", code="not_approver"
+        )
     if case.regulatory_deadline is None:
         raise StateConflict("This case has no regulatory deadline.", code="no_regulatory_deadline")
     if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
         raise StateConflict("Only an open case can be extended.", code="case_not_open")
-    process = case.process
     if case.regulatory_extensions == 0:
-        if not dept_policy.leads(actor, case.current_department_id):
-            raise PermissionDenied("The first extension is approved by the department lead.", code="not_lead")
         days = process.first_extension_days
     elif case.regulatory_extensions == 1:
-        approver = process.second_extension_approver_id
-        if approver is None or not dept_policy.acts_for(actor, approver):
-            raise PermissionDenied(
-                "The second extension needs the designated approving department.", code="not_approver"
-            )
         days = process.second_extension_days
     else:
         raise StateConflict("The deadline has been extended twice already.", code="no_more_extensions")

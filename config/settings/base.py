@@ -80,7 +80,8 @@ DJANGO_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # django.contrib.admin with a site that lets changelists filter only on declared filters.
+    "departments.admin_site.BatonAdminConfig",
 ]
 THIRD_PARTY_APPS = [
     "axes",
@@ -90,6 +91,9 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 LOCAL_APPS = [
     "departments",
@@ -116,6 +120,30 @@ AUTHENTICATION_BACKENDS = [
     # ModelBackend whose permission lookups API requests keep per process (departments/access.py).
     "departments.access.StampedModelBackend",
 ]
+# The bank's directory (LDAP / Active Directory), when LDAP_SERVER_URI is set: departments/ldap.py maps
+# groups named baton_<DEPARTMENT CODE>_<role> to memberships; local accounts keep working beside it.
+# https://django-auth-ldap.readthedocs.io/en/latest/reference.html
+if env("LDAP_SERVER_URI", default=""):
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
+
+    AUTHENTICATION_BACKENDS.insert(1, "departments.ldap.BatonLDAPBackend")
+    AUTH_LDAP_SERVER_URI = env("LDAP_SERVER_URI")
+    AUTH_LDAP_BIND_DN = env("LDAP_BIND_DN", default="")
+    AUTH_LDAP_BIND_PASSWORD = env("LDAP_BIND_PASSWORD", default="")
+    AUTH_LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(
+        env("LDAP_USER_BASE"), ldap.SCOPE_SUBTREE, env("LDAP_USER_FILTER", default="(uid=%(user)s)")
+    )
+    AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+        env("LDAP_GROUP_BASE"), ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)"
+    )
+    AUTH_LDAP_GROUP_TYPE = GroupOfNamesType(name_attr="cn")
+    AUTH_LDAP_REQUIRE_GROUP = env("LDAP_REQUIRE_GROUP", default=None)
+    AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+    AUTH_LDAP_FIND_GROUP_PERMS = False
+    AUTH_LDAP_ALWAYS_UPDATE_USER = True
+BATON_LDAP_GROUP_PREFIX = env("LDAP_GROUP_PREFIX", default="baton_")
 # Lockout after repeated failures, per username and per address, answered with 429.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
@@ -123,24 +151,36 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# The client's address comes from the same function as the audit log's: X-Forwarded-For is believed
+# only from the trusted proxies below, so a client cannot dodge the lockout by inventing addresses.
+AXES_CLIENT_IP_CALLABLE = "departments.audit.client_ip"
 # Sessions: end after inactivity, and after an absolute lifetime whatever the activity.
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 BATON_SESSION_MAX_AGE = env.int("BATON_SESSION_MAX_AGE", default=10 * 60 * 60)
+# TOTP for administrators, the quality office and whoever may see unmasked data (django-otp;
+# departments/second_factor.py). Off only where the settings say so (make run's demo, the tests).
+BATON_REQUIRE_TOTP = env.bool("BATON_REQUIRE_TOTP", default=True)
+OTP_TOTP_ISSUER = "Baton"
 
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/http/middleware/
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: an oversized one under /api/ is refused in JSON, unread.
+    "processes.api.middleware.ApiRequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the TOTP check (departments.second_factor).
+    "django_otp.middleware.OTPMiddleware",
     "departments.middleware.AbsoluteSessionLifetimeMiddleware",
+    # Gives the configuration history its "who" for changes made in the admin.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into the 429 answer.
@@ -254,11 +294,13 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ),
+    # JSON nested or sized beyond any real payload is a 400/413, not a RecursionError (a 500).
+    "DEFAULT_PARSER_CLASSES": ("processes.api.parsers.BoundedJSONParser",),
     "DEFAULT_PAGINATION_CLASS": "processes.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     # Counted per user, and a token is its user's (authtoken: one key per user): so per token.
     # The counters live in the shared cache below, so every web process counts alike.
-    "DEFAULT_THROTTLE_CLASSES": ("rest_framework.throttling.UserRateThrottle",),
+    "DEFAULT_THROTTLE_CLASSES": ("processes.api.throttling.ResilientUserRateThrottle",),
     "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="600/min")},
     # One handler maps domain errors (departments.errors) and DRF's to JSON {code, detail[, fields]}.
     "EXCEPTION_HANDLER": "processes.api.errors.exception_handler",
@@ -273,6 +315,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Input and output shapes differ (read-only fields, ids vs codes): separate components.
     "COMPONENT_SPLIT_REQUEST": True,
+    # The answers given before a view runs (413 body too large, 414 request line too long).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "processes.api.schema.add_transport_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "processes.models.Case.Status",
         "HandoffStatusEnum": "processes.models.Handoff.Status",
@@ -312,6 +359,9 @@ else:
 
 # BATON
 # ------------------------------------------------------------------------------
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client, e.g. the load
+# balancer's "10.0.0.0/24". Empty: the TCP peer is the client and the header is ignored.
+BATON_TRUSTED_PROXIES = env.list("BATON_TRUSTED_PROXIES", default=[])
 # A heartbeat older than this makes /readyz report the worker path as stale.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
 # Targets of a compensation-approval handoff, in business minutes of the approving department.

@@ -13,3 +13,5 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="config.mail.SummaryConsoleBackend")
 # Demo users log in with the password "demo" in development only.
 BATON_DEMO_PASSWORD = "demo"
+# The demo users have no TOTP devices; set BATON_REQUIRE_TOTP=true to try the second factor locally.
+BATON_REQUIRE_TOTP = env.bool("BATON_REQUIRE_TOTP", default=False)

@@ -25,3 +25,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "100000/min"}}  # noqa: F405
 # The lockout is tested on its own (tests/security); elsewhere Client.login() has no request for axes.
 AXES_ENABLED = False
+# The second factor is tested on its own (tests/security/test_second_factor.py).
+BATON_REQUIRE_TOTP = False

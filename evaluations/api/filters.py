@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import django_filters
 
+from departments.bounds import BoundedDateFilter, StrictFilterSet, TextFilter
 from evaluations.models import Evaluation, Inspection, Level
 from evaluations.periods import PeriodKind
 
 GRADES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D"), ("none", "no score")]
 
 
-class EvaluationFilter(django_filters.FilterSet):
-    department = django_filters.CharFilter(
-        field_name="department__code", max_length=50, help_text="Department code."
-    )
+class EvaluationFilter(StrictFilterSet):
+    department = TextFilter(field_name="department__code", max_length=50, help_text="Department code.")
     period = django_filters.ChoiceFilter(
         field_name="kind", choices=PeriodKind.choices, help_text="Period kind."
     )
-    period_start = django_filters.DateFilter(help_text="The period starting on this day, e.g. 2026-11-01.")
-    period_start_after = django_filters.DateFilter(field_name="period_start", lookup_expr="gte")
-    period_start_before = django_filters.DateFilter(field_name="period_start", lookup_expr="lte")
+    period_start = BoundedDateFilter(help_text="The period starting on this day, e.g. 2026-11-01.")
+    period_start_after = BoundedDateFilter(field_name="period_start", lookup_expr="gte")
+    period_start_before = BoundedDateFilter(field_name="period_start", lookup_expr="lte")
     grade = django_filters.ChoiceFilter(choices=GRADES, method="filter_grade", help_text="A–D, or `none`.")
 
     class Meta:
@@ -30,13 +29,13 @@ class EvaluationFilter(django_filters.FilterSet):
         return queryset.filter(grade="" if value == "none" else value)
 
 
-class InspectionFilter(django_filters.FilterSet):
-    department = django_filters.CharFilter(field_name="department__code", max_length=50)
+class InspectionFilter(StrictFilterSet):
+    department = TextFilter(field_name="department__code", max_length=50)
     level = django_filters.ChoiceFilter(choices=Level.choices)
     status = django_filters.ChoiceFilter(choices=Inspection.Status.choices)
-    case = django_filters.CharFilter(field_name="case__reference", max_length=30)
-    inspector = django_filters.CharFilter(field_name="inspector__username", max_length=150)
-    period_start = django_filters.DateFilter(help_text="Sampled for the period starting on this day.")
+    case = TextFilter(field_name="case__reference", max_length=30)
+    inspector = TextFilter(field_name="inspector__username", max_length=150)
+    period_start = BoundedDateFilter(help_text="Sampled for the period starting on this day.")
 
     class Meta:
         model = Inspection

@@ -20,11 +20,18 @@ from django.db.models import Count, Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from departments.bounds import (
+    BoundedDateField,
+    BoundedDateFilter,
+    StrictBooleanFilter,
+    StrictCharField,
+    StrictFilterSet,
+    TextFilter,
+)
 from departments.errors import NotFound
 from departments.models import Department
 from evaluations import review_policy as policy
@@ -37,6 +44,7 @@ from processes.api.base import ModelSerializer
 from processes.api.errors import LIST_ERRORS, WRITE_ERRORS, error_responses
 from processes.api.filters import StableOrderingFilter
 from processes.api.pagination import PagePagination
+from processes.api.parsers import BoundedJSONParser
 
 TEXT_MAX = 4000
 
@@ -49,6 +57,7 @@ def _scope_codes(user) -> set[str] | None:
 
 
 # == output =========================================================================================
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(django_filters.NumberFilter):
     """A row id: a whole number the database can hold, else a 400 naming the parameter."""
 
@@ -62,7 +71,7 @@ class IdFilter(django_filters.NumberFilter):
 
 class ReviewSerializer(ModelSerializer):
     cycle = serializers.IntegerField(source="cycle_id")
-    cycle_name = serializers.CharField(source="cycle.name")
+    cycle_name = StrictCharField(source="cycle.name")
     period = serializers.ChoiceField(source="kind", choices=PeriodKind.choices)
     label = serializers.SerializerMethodField(help_text="e.g. `2026-11`, `2026-W45`, `2026-Q4`.")
     departments = serializers.SerializerMethodField()
@@ -109,9 +118,9 @@ class ReviewSerializer(ModelSerializer):
 
 class ActionSerializer(ModelSerializer):
     review_label = serializers.SerializerMethodField()
-    department = serializers.CharField(source="department.code")
-    owner = serializers.CharField(source="owner.username")
-    kpi = serializers.CharField(source="kpi_code", help_text="KPI code; empty when judged by hand.")
+    department = StrictCharField(source="department.code")
+    owner = StrictCharField(source="owner.username")
+    kpi = StrictCharField(source="kpi_code", help_text="KPI code; empty when judged by hand.")
     overdue = serializers.SerializerMethodField(help_text="Still to be done and past its due date.")
     next_statuses = serializers.SerializerMethodField(help_text="The statuses a PATCH may move it to.")
 
@@ -154,7 +163,7 @@ class ActionSerializer(ModelSerializer):
 
 
 class ActionEventSerializer(ModelSerializer):
-    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+    actor = StrictCharField(source="actor.username", allow_null=True, default=None)
 
     class Meta:
         model = ImprovementActionEvent
@@ -180,12 +189,10 @@ def _active_user(username: str):
 
 class ActionCreateInputSerializer(serializers.Serializer):
     review = serializers.IntegerField(help_text="The review that decides the action.")
-    department = serializers.CharField(max_length=50, help_text="Department code.")
-    owner = serializers.CharField(
-        max_length=150, help_text="Username of the owner (works in the department)."
-    )
-    title = serializers.CharField(max_length=300)
-    description = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, default="")
+    department = StrictCharField(max_length=50, help_text="Department code.")
+    owner = StrictCharField(max_length=150, help_text="Username of the owner (works in the department).")
+    title = StrictCharField(max_length=300)
+    description = StrictCharField(max_length=TEXT_MAX, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=ImprovementAction.Kind.choices)
     kpi = serializers.ChoiceField(choices=Kpi.Code.choices, required=False, allow_blank=True, default="")
     baseline = serializers.DecimalField(
@@ -204,7 +211,7 @@ class ActionCreateInputSerializer(serializers.Serializer):
         default=None,
         help_text="Required with a KPI.",
     )
-    due_date = serializers.DateField(help_text="Today or later (Asia/Shanghai).")
+    due_date = BoundedDateField(help_text="Today or later (Asia/Shanghai).")
 
     def validate_review(self, pk: int) -> ImprovementReview:
         review = policy.visible_reviews(self.context["request"].user).filter(pk=pk).first()
@@ -228,7 +235,7 @@ class ActionPatchInputSerializer(serializers.Serializer):
         required=False,
         help_text="open → in_progress → done → verified / not_effective (done → in_progress to reopen).",
     )
-    note = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False, default="")
+    note = StrictCharField(max_length=TEXT_MAX, allow_blank=True, required=False, default="")
     result_value = serializers.DecimalField(
         max_digits=14,
         decimal_places=2,
@@ -237,10 +244,10 @@ class ActionPatchInputSerializer(serializers.Serializer):
         default=None,
         help_text="With a verdict.",
     )
-    title = serializers.CharField(max_length=300, required=False)
-    description = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False)
-    owner = serializers.CharField(max_length=150, required=False, help_text="Username of the new owner.")
-    due_date = serializers.DateField(required=False)
+    title = StrictCharField(max_length=300, required=False)
+    description = StrictCharField(max_length=TEXT_MAX, allow_blank=True, required=False)
+    owner = StrictCharField(max_length=150, required=False, help_text="Username of the new owner.")
+    due_date = BoundedDateField(required=False)
     goal = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
 
     def validate_owner(self, username: str):
@@ -253,14 +260,12 @@ class ActionPatchInputSerializer(serializers.Serializer):
 
 
 # == filters ========================================================================================
-class ReviewFilter(django_filters.FilterSet):
+class ReviewFilter(StrictFilterSet):
     cycle = IdFilter(field_name="cycle_id")
     period = django_filters.ChoiceFilter(field_name="kind", choices=PeriodKind.choices)
-    period_start = django_filters.DateFilter()
+    period_start = BoundedDateFilter()
     status = django_filters.ChoiceFilter(choices=ImprovementReview.Status.choices)
-    department = django_filters.CharFilter(
-        method="filter_department", max_length=50, help_text="Department code."
-    )
+    department = TextFilter(method="filter_department", max_length=50, help_text="Department code.")
 
     class Meta:
         model = ImprovementReview
@@ -271,16 +276,14 @@ class ReviewFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=through.values("improvementreview_id"))
 
 
-class ActionFilter(django_filters.FilterSet):
+class ActionFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=ImprovementAction.Status.choices)
     kind = django_filters.ChoiceFilter(choices=ImprovementAction.Kind.choices)
-    department = django_filters.CharFilter(field_name="department__code", max_length=50)
-    owner = django_filters.CharFilter(method="filter_owner", max_length=150, help_text="Username, or `me`.")
+    department = TextFilter(field_name="department__code", max_length=50)
+    owner = TextFilter(method="filter_owner", max_length=150, help_text="Username, or `me`.")
     review = IdFilter(field_name="review_id")
     kpi = django_filters.ChoiceFilter(field_name="kpi_code", choices=Kpi.Code.choices)
-    overdue = django_filters.BooleanFilter(
-        method="filter_overdue", help_text="Still to be done and past due."
-    )
+    overdue = StrictBooleanFilter(method="filter_overdue", help_text="Still to be done and past due.")
 
     class Meta:
         model = ImprovementAction
@@ -321,7 +324,7 @@ def _action_detail(user, pk: int) -> ImprovementAction:
 
 
 class _List(generics.ListAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     pagination_class = PagePagination
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 
@@ -352,7 +355,7 @@ class ReviewListView(_List):
 
 @extend_schema(tags=["reviews"])
 class ReviewDetailView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="review_retrieve", responses={200: ReviewSerializer, **error_responses(401, 404, 429)}
@@ -424,7 +427,7 @@ class ActionListView(_List):
 
 @extend_schema(tags=["reviews"])
 class ActionDetailView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="action_retrieve",

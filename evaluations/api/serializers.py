@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from departments.bounds import BoundedDateField, BoundedDateTimeField, StrictCharField
 from departments.models import Department
 from evaluations.models import (
     CustomerFeedback,
@@ -33,7 +34,7 @@ TEXT_MAX = 4000
 # Output
 # ==================================================================================================
 class EvaluationScoreSerializer(ModelSerializer):
-    kpi = serializers.CharField(source="kpi_code", help_text="KPI code (docs/kpis.md).")
+    kpi = StrictCharField(source="kpi_code", help_text="KPI code (docs/kpis.md).")
     name = serializers.SerializerMethodField()
 
     class Meta:
@@ -62,7 +63,7 @@ class EvaluationScoreSerializer(ModelSerializer):
 
 
 class EvaluationSerializer(ModelSerializer):
-    department = serializers.CharField(source="department.code")
+    department = StrictCharField(source="department.code")
     department_name = serializers.SerializerMethodField()
     period = serializers.ChoiceField(source="kind", choices=PeriodKind.choices)
     label = serializers.SerializerMethodField(help_text="e.g. `2026-11`, `2026-W45`, `2026-Q4`.")
@@ -94,13 +95,13 @@ class EvaluationSerializer(ModelSerializer):
 
 
 class FlowDepartmentSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
+    code = StrictCharField()
+    name = StrictCharField()
 
 
 class FlowCellSerializer(serializers.Serializer):
-    from_department = serializers.CharField(allow_null=True, help_text="null: intake (no sender).")
-    to_department = serializers.CharField()
+    from_department = StrictCharField(allow_null=True, help_text="null: intake (no sender).")
+    to_department = StrictCharField()
     count = serializers.IntegerField(help_text="Handoffs requested in the range (withdrawn ones left out).")
     returned = serializers.IntegerField(help_text="Of those, returned by the receiving department.")
     bounce_rate = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
@@ -109,14 +110,14 @@ class FlowCellSerializer(serializers.Serializer):
 
 
 class FlowSerializer(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField(help_text="Last day included.")
+    start = serializers.DateField(read_only=True)
+    end = serializers.DateField(read_only=True, help_text="Last day included.")
     departments = FlowDepartmentSerializer(many=True)
     cells = FlowCellSerializer(many=True)
 
 
 class FeedbackSerializer(ModelSerializer):
-    case = serializers.CharField(source="case.reference")
+    case = StrictCharField(source="case.reference")
 
     class Meta:
         model = CustomerFeedback
@@ -163,7 +164,7 @@ class ScorecardSerializer(ModelSerializer):
 
 
 class InspectionScoreSerializer(ModelSerializer):
-    criterion = serializers.CharField(source="criterion.code")
+    criterion = StrictCharField(source="criterion.code")
 
     class Meta:
         model = InspectionScore
@@ -172,10 +173,10 @@ class InspectionScoreSerializer(ModelSerializer):
 
 
 class InspectionSerializer(ModelSerializer):
-    case = serializers.CharField(source="case.reference")
-    department = serializers.CharField(source="department.code")
-    scorecard = serializers.CharField(source="scorecard.code")
-    inspector = serializers.CharField(source="inspector.username", allow_null=True)
+    case = StrictCharField(source="case.reference")
+    department = StrictCharField(source="department.code")
+    scorecard = StrictCharField(source="scorecard.code")
+    inspector = StrictCharField(source="inspector.username", allow_null=True)
     scores = InspectionScoreSerializer(many=True)
 
     class Meta:
@@ -212,24 +213,24 @@ class KpiSerializer(ModelSerializer):
 # Input
 # ==================================================================================================
 class FlowQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(help_text="First day (Asia/Shanghai), e.g. 2026-11-01.")
-    end = serializers.DateField(help_text="Last day included, e.g. 2026-11-30.")
+    start = BoundedDateField(help_text="First day (Asia/Shanghai), e.g. 2026-11-01.")
+    end = BoundedDateField(help_text="Last day included, e.g. 2026-11-30.")
 
 
 class FeedbackInputSerializer(serializers.Serializer):
-    survey_id = serializers.CharField(
+    survey_id = StrictCharField(
         max_length=100, help_text="The survey's id in the survey platform: one answer per case and survey."
     )
     csat = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True, default=None)
     nps = serializers.IntegerField(
         min_value=0, max_value=10, required=False, allow_null=True, default=None, help_text="0–10."
     )
-    comment = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, default="")
+    comment = StrictCharField(max_length=TEXT_MAX, allow_blank=True, default="")
     channel = serializers.ChoiceField(
         choices=CustomerFeedback.Channel.choices, default=CustomerFeedback.Channel.OTHER
     )
-    source = serializers.CharField(max_length=50, allow_blank=True, default="", help_text="e.g. `survey`.")
-    responded_at = serializers.DateTimeField(
+    source = StrictCharField(max_length=50, allow_blank=True, default="", help_text="e.g. `survey`.")
+    responded_at = BoundedDateTimeField(
         required=False, allow_null=True, default=None, help_text="When the customer answered; default now."
     )
 
@@ -251,14 +252,14 @@ def _scores_field() -> serializers.DictField:
 
 class InspectionCompleteInputSerializer(serializers.Serializer):
     scores = _scores_field()
-    comment = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, default="")
+    comment = StrictCharField(max_length=TEXT_MAX, allow_blank=True, default="")
 
 
 class InspectionCreateInputSerializer(InspectionCompleteInputSerializer):
-    case = serializers.CharField(max_length=30, help_text="Case reference.")
-    department = serializers.CharField(max_length=50, help_text="Code of the inspected department.")
+    case = StrictCharField(max_length=30, help_text="Case reference.")
+    department = StrictCharField(max_length=50, help_text="Code of the inspected department.")
     level = serializers.ChoiceField(choices=Level.choices)
-    scorecard = serializers.CharField(max_length=50, help_text="Scorecard code.")
+    scorecard = StrictCharField(max_length=50, help_text="Scorecard code.")
 
     def validate_case(self, reference: str) -> Case:
         # Resolved within the caller's scope: a case the caller cannot see does not exist for it.

@@ -10,7 +10,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +22,7 @@ from processes import policy as process_policy
 from processes.api.errors import LIST_ERRORS, WRITE_ERRORS, error_responses
 from processes.api.filters import StableOrderingFilter
 from processes.api.pagination import PagePagination
+from processes.api.parsers import BoundedJSONParser
 
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request, data=None) -> dict[str, Any]:
@@ -32,11 +32,11 @@ def _validated(serializer_class: type[serializers.Serializer], request: Request,
 
 
 class JsonView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
 
 class ListView(generics.ListAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     pagination_class = PagePagination
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 

@@ -93,6 +93,18 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None):
+    if _is_api(request):
+        return JsonResponse({"code": "bad_request", "detail": "Bad request.", "fields": {}}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None):
+    if _is_api(request):
+        return JsonResponse({"code": "permission_denied", "detail": "Permission denied."}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None):
     if _is_api(request):
         return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)

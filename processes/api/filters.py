@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from departments.bounds import BoundedDateTimeFilter, StrictBooleanFilter, StrictFilterSet, TextFilter
 from departments.models import Department
 from processes.api import selectors
 from processes.models import Case, Handoff, Priority, ServiceProcess
-
-_EARLIEST = datetime(1900, 1, 2, tzinfo=UTC)
-_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-
-
-class BoundedDateTimeField(forms.DateTimeField):
-    """An ISO 8601 time the database can compare: no year 1 or 9999 that overflows in UTC."""
-
-    def to_python(self, value):
-        result = super().to_python(value)
-        if result is not None:
-            try:
-                ok = _EARLIEST <= result <= _LATEST
-            except (OverflowError, ValueError):
-                ok = False
-            if not ok:
-                raise ValidationError("Give a time between 1900 and 9000.", code="out_of_range")
-        return result
-
-
-class BoundedDateTimeFilter(django_filters.DateTimeFilter):
-    field_class = BoundedDateTimeField
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -46,19 +21,19 @@ class StableOrderingFilter(OrderingFilter):
         return ordering
 
 
-class CaseFilter(django_filters.FilterSet):
-    process = django_filters.CharFilter(field_name="process__code", max_length=50, help_text="Process code.")
+class CaseFilter(StrictFilterSet):
+    process = TextFilter(field_name="process__code", max_length=50, help_text="Process code.")
     status = django_filters.ChoiceFilter(choices=Case.Status.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     channel = django_filters.ChoiceFilter(choices=Case.Channel.choices)
-    department = django_filters.CharFilter(
+    department = TextFilter(
         field_name="current_department__code", max_length=50, help_text="Code of the current department."
     )
-    stage = django_filters.CharFilter(
+    stage = TextFilter(
         field_name="current_stage__code", max_length=50, help_text="Code of the current stage."
     )
-    source = django_filters.CharFilter(max_length=50)
-    external_id = django_filters.CharFilter(max_length=100)
+    source = TextFilter(max_length=50)
+    external_id = TextFilter(max_length=100)
     updated_since = BoundedDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text="Changed at or after this time (ISO 8601)."
     )
@@ -73,15 +48,15 @@ class CaseFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class HandoffFilter(django_filters.FilterSet):
-    department = django_filters.CharFilter(
+class HandoffFilter(StrictFilterSet):
+    department = TextFilter(
         field_name="to_department__code", max_length=50, help_text="Code of the receiving department."
     )
-    from_department = django_filters.CharFilter(field_name="from_department__code", max_length=50)
+    from_department = TextFilter(field_name="from_department__code", max_length=50)
     status = django_filters.ChoiceFilter(choices=Handoff.Status.choices)
     kind = django_filters.ChoiceFilter(choices=Handoff.Kind.choices)
-    case = django_filters.CharFilter(field_name="case__reference", max_length=30, help_text="Case reference.")
-    breached = django_filters.BooleanFilter(
+    case = TextFilter(field_name="case__reference", max_length=30, help_text="Case reference.")
+    breached = StrictBooleanFilter(
         method="filter_breached", help_text="Response or resolution target breached."
     )
     due_before = BoundedDateTimeFilter(
@@ -100,17 +75,17 @@ class HandoffFilter(django_filters.FilterSet):
         return selectors.handoffs_due_before(queryset, value)
 
 
-class DepartmentFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter()
-    parent = django_filters.CharFilter(field_name="parent__code", max_length=50)
+class DepartmentFilter(StrictFilterSet):
+    is_active = StrictBooleanFilter()
+    parent = TextFilter(field_name="parent__code", max_length=50)
 
     class Meta:
         model = Department
         fields: list[str] = []
 
 
-class ProcessFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter()
+class ProcessFilter(StrictFilterSet):
+    is_active = StrictBooleanFilter()
     category = django_filters.ChoiceFilter(choices=ServiceProcess.Category.choices)
 
     class Meta:

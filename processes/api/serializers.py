@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from departments import access
+from departments.bounds import StrictCharField
 from departments.models import Department, Membership
 from processes import definitions, policy
 from processes.api.base import ModelSerializer
@@ -37,18 +38,18 @@ class SlaSerializer(serializers.Serializer):
         help_text="The clock that runs now: response while pending, resolution once accepted.",
     )
     badge = serializers.ChoiceField(choices=["on_time", "due_soon", "breached", "paused", "done"])
-    due_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True, read_only=True)
     business_seconds_left = serializers.IntegerField(
         allow_null=True, help_text="Business seconds left in the receiving calendar; negative when overdue."
     )
 
 
 class HandoffSerializer(ModelSerializer):
-    case = serializers.CharField(source="case.reference", help_text="Case reference.")
-    from_department = serializers.CharField(source="from_department.code", allow_null=True)
-    to_department = serializers.CharField(source="to_department.code")
-    to_stage = serializers.CharField(source="to_stage.code", allow_null=True)
-    assignee = serializers.CharField(source="assignee.username", allow_null=True)
+    case = StrictCharField(source="case.reference", help_text="Case reference.")
+    from_department = StrictCharField(source="from_department.code", allow_null=True)
+    to_department = StrictCharField(source="to_department.code")
+    to_stage = StrictCharField(source="to_stage.code", allow_null=True)
+    assignee = StrictCharField(source="assignee.username", allow_null=True)
     response_breached = serializers.SerializerMethodField()
     resolution_breached = serializers.SerializerMethodField()
     paused = serializers.SerializerMethodField()
@@ -115,16 +116,16 @@ class OpenHandoffSerializer(HandoffSerializer):
 
 
 class CustomerSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    name = serializers.CharField()
-    phone = serializers.CharField()
+    id = StrictCharField()
+    name = StrictCharField()
+    phone = StrictCharField()
     masked = serializers.BooleanField(help_text="False only for callers allowed to see personal data.")
 
 
 class CaseSerializer(ModelSerializer):
-    process = serializers.CharField(source="process.code")
-    stage = serializers.CharField(source="current_stage.code", allow_null=True)
-    department = serializers.CharField(source="current_department.code", allow_null=True)
+    process = StrictCharField(source="process.code")
+    stage = StrictCharField(source="current_stage.code", allow_null=True)
+    department = StrictCharField(source="current_department.code", allow_null=True)
     customer = serializers.SerializerMethodField()
     open_handoff = serializers.SerializerMethodField()
 
@@ -197,8 +198,8 @@ class CaseDetailSerializer(CaseSerializer):
 
 
 class EventSerializer(ModelSerializer):
-    actor = serializers.CharField(source="actor.username", allow_null=True)
-    department = serializers.CharField(source="department.code", allow_null=True)
+    actor = StrictCharField(source="actor.username", allow_null=True)
+    department = StrictCharField(source="department.code", allow_null=True)
     handoff = serializers.IntegerField(source="handoff_id", allow_null=True)
     payload = serializers.DictField(help_text="Details of the event; keys depend on `kind`.")
 
@@ -209,7 +210,7 @@ class EventSerializer(ModelSerializer):
 
 
 class MemberSerializer(ModelSerializer):
-    username = serializers.CharField(source="user.username")
+    username = StrictCharField(source="user.username")
 
     class Meta:
         model = Membership
@@ -218,14 +219,14 @@ class MemberSerializer(ModelSerializer):
 
 
 class CalendarSummarySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    time_zone = serializers.CharField()
+    code = StrictCharField()
+    name = StrictCharField()
+    time_zone = StrictCharField()
     always_open = serializers.BooleanField()
 
 
 class DepartmentSerializer(ModelSerializer):
-    parent = serializers.CharField(source="parent.code", allow_null=True)
+    parent = StrictCharField(source="parent.code", allow_null=True)
     calendar = CalendarSummarySerializer()
     members = MemberSerializer(source="memberships", many=True)
 
@@ -242,7 +243,7 @@ class TargetSerializer(serializers.Serializer):
 
 
 class StageSerializer(ModelSerializer):
-    department = serializers.CharField(source="department.code")
+    department = StrictCharField(source="department.code")
     targets = TargetSerializer(many=True)
 
     class Meta:
@@ -262,8 +263,8 @@ class StageSerializer(ModelSerializer):
 
 
 class TransitionSerializer(ModelSerializer):
-    from_stage = serializers.CharField(source="from_stage.code")
-    to_stage = serializers.CharField(source="to_stage.code")
+    from_stage = StrictCharField(source="from_stage.code")
+    to_stage = StrictCharField(source="to_stage.code")
 
     class Meta:
         model = Transition
@@ -280,10 +281,8 @@ class EndToEndTargetSerializer(serializers.Serializer):
 
 class ProcessSerializer(ModelSerializer):
     e2e_hours = EndToEndTargetSerializer(source="*", help_text="End-to-end targets in business hours.")
-    compensation_approver = serializers.CharField(source="compensation_approver.code", allow_null=True)
-    second_extension_approver = serializers.CharField(
-        source="second_extension_approver.code", allow_null=True
-    )
+    compensation_approver = StrictCharField(source="compensation_approver.code", allow_null=True)
+    second_extension_approver = StrictCharField(source="second_extension_approver.code", allow_null=True)
     stages = StageSerializer(many=True)
     transitions = TransitionSerializer(many=True)
 
@@ -314,24 +313,24 @@ class ProcessSerializer(ModelSerializer):
 # Input: one per state change
 # ==================================================================================================
 class CaseOpenInputSerializer(serializers.Serializer):
-    process = serializers.CharField(max_length=50, help_text="Process code, e.g. `COMPLAINT`.")
-    title = serializers.CharField(max_length=300)
+    process = StrictCharField(max_length=50, help_text="Process code, e.g. `COMPLAINT`.")
+    title = StrictCharField(max_length=300)
     channel = serializers.ChoiceField(choices=Case.Channel.choices)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
-    description = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, default="")
-    customer_id = serializers.CharField(max_length=64, allow_blank=True, default="")
-    customer_name = serializers.CharField(max_length=200, allow_blank=True, default="")
-    customer_phone = serializers.CharField(max_length=32, allow_blank=True, default="")
-    source = serializers.CharField(
+    description = StrictCharField(max_length=TEXT_MAX, allow_blank=True, default="")
+    customer_id = StrictCharField(max_length=64, allow_blank=True, default="")
+    customer_name = StrictCharField(max_length=200, allow_blank=True, default="")
+    customer_phone = StrictCharField(max_length=32, allow_blank=True, default="")
+    source = StrictCharField(
         max_length=50, allow_blank=True, default="", help_text="The calling system, e.g. `crm`."
     )
-    external_id = serializers.CharField(
+    external_id = StrictCharField(
         max_length=100,
         allow_blank=True,
         default="",
         help_text="The case's id in the calling system: the same `source` + `external_id` opens one case.",
     )
-    note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="")
+    note = StrictCharField(max_length=NOTE_MAX, allow_blank=True, default="")
 
     def validate_process(self, code: str) -> ServiceProcess:
         request = self.context.get("request")
@@ -343,12 +342,12 @@ class CaseOpenInputSerializer(serializers.Serializer):
 
 
 class ForwardInputSerializer(serializers.Serializer):
-    to_stage = serializers.CharField(max_length=50, help_text="Code of the next stage of the process.")
-    note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="")
+    to_stage = StrictCharField(max_length=50, help_text="Code of the next stage of the process.")
+    note = StrictCharField(max_length=NOTE_MAX, allow_blank=True, default="")
 
 
 class ResolveInputSerializer(serializers.Serializer):
-    resolution = serializers.CharField(max_length=TEXT_MAX)
+    resolution = StrictCharField(max_length=TEXT_MAX)
     recovery_measure = serializers.ChoiceField(choices=Case.Recovery.choices)
     compensation_amount = serializers.DecimalField(
         max_digits=12,
@@ -361,7 +360,7 @@ class ResolveInputSerializer(serializers.Serializer):
 
 
 class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=NOTE_MAX)
+    reason = StrictCharField(max_length=NOTE_MAX)
 
 
 class ReopenInputSerializer(ReasonInputSerializer):
@@ -381,16 +380,16 @@ class ReturnInputSerializer(ReasonInputSerializer):
 
 
 class CommentInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=TEXT_MAX)
+    text = StrictCharField(max_length=TEXT_MAX)
 
 
 class CompensationDecisionInputSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
-    note = serializers.CharField(
+    note = StrictCharField(
         max_length=NOTE_MAX, allow_blank=True, default="", help_text="Required when rejecting."
     )
 
 
 class PauseInputSerializer(serializers.Serializer):
     cause = serializers.ChoiceField(choices=PauseSegment.Cause.choices)
-    note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="")
+    note = StrictCharField(max_length=NOTE_MAX, allow_blank=True, default="")

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +24,7 @@ from processes.api import filters, selectors
 from processes.api import serializers as s
 from processes.api.errors import LIST_ERRORS, READ_ERRORS, error_responses
 from processes.api.pagination import CaseFeedPagination, EventFeedPagination, PagePagination
+from processes.api.parsers import BoundedJSONParser
 from processes.clock import ScheduleCache
 from processes.models import Case, Handoff
 
@@ -89,13 +89,13 @@ def changed_handoff(request: Request, handoff: Handoff) -> Response:
 class JsonView(APIView):
     """State changes take JSON bodies only: one documented request format."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
 
 class PageListView(generics.ListAPIView):
     """A list whose serializer context is computed for the page being rendered (`page_attrs`)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     pagination_class = PagePagination
     filter_backends = [DjangoFilterBackend, filters.StableOrderingFilter]
 
@@ -217,9 +217,10 @@ class CaseListView(CasePageMixin, PageListView):
             **error_responses(400, 401, 403, 409, 429),
         },
         description=(
-            "Opens a case with its intake handoff to the initial stage's department. Sending the same "
-            "`source` + `external_id` again (also concurrently) answers 200 with the case opened the "
-            "first time; 409 `external_id_taken` if that case lies outside the caller's scope."
+            "Opens a case with its intake handoff to the initial stage's department. An external id is "
+            "the caller's own: sending the same `source` + `external_id` again (also concurrently) "
+            "answers 200 with the case the caller opened the first time; 409 `external_id_reused` if "
+            "the caller used it for a case of another process. Other callers' ids are never consulted."
         ),
     )
     def post(self, request: Request) -> Response:

@@ -108,13 +108,13 @@ def test_the_second_extension_needs_the_approving_department(story, card_center_
 
 
 # -- wrong states and input ---------------------------------------------------------------------
-def test_a_process_without_regulatory_deadline_cannot_be_extended(story, card_center_lead):
-    case = story.open("CARD_DISPUTE")
+def test_a_process_without_regulatory_deadline_cannot_be_extended(story, call_center_lead):
+    case = story.open("CARD_DISPUTE")  # at the call center's intake
     assert case.regulatory_deadline is None
     before = snapshot(case)
 
     with pytest.raises(StateConflict) as refused:
-        services.case_extend_deadline(case=case, actor=card_center_lead, reason="x", at=story.tick())
+        services.case_extend_deadline(case=case, actor=call_center_lead, reason="x", at=story.tick())
 
     assert refused.value.code == "no_regulatory_deadline"
     assert snapshot(case) == before

@@ -280,7 +280,7 @@ def test_a_user_in_no_role_group_cannot_open_cases(org, complaint):
 
 
 def test_the_intake_lookup_is_an_index_search_not_a_scan_of_every_case(org, complaint, call_center_agent):
-    """The idempotency check runs on every intake: it must use the (source, external_id) unique
+    """The idempotency check runs on every intake: it must use the (opener, source, external_id) unique
     index, which on SQLite happens only when the query repeats the partial index's condition."""
     with CaptureQueriesContext(connection) as queries:
         services.case_open(
@@ -303,4 +303,4 @@ def test_the_intake_lookup_is_an_index_search_not_a_scan_of_every_case(org, comp
             else:
                 cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
             plan = " ".join(str(column) for row in cursor.fetchall() for column in row)
-        assert "unique_case_source_external_id" in plan, plan
+        assert "unique_case_opener_source_external_id" in plan, plan

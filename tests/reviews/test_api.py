@@ -239,3 +239,23 @@ def test_lists_cost_the_same_number_of_queries_for_one_row_or_many(world, review
     for url, count in one.items():
         with django_assert_num_queries(count):
             assert client.get(url).json()["count"] > 1
+
+
+def test_a_no_op_status_change_is_refused_to_whoever_may_not_change_the_action(world, review):
+    from departments.roles import AUDITORS, ensure_role_groups
+    from tests.factories import UserFactory
+
+    created = api(world.back_lead).post("/api/v1/actions/", payload(review), format="json").json()
+    url = f"/api/v1/actions/{created['id']}/"
+    auditor = UserFactory(username="rv_auditor")
+    auditor.groups.add(ensure_role_groups()[AUDITORS])
+
+    # The action is open: asking for "open" would change nothing, and is still not theirs to ask
+    for who in (auditor, world.front_agent):
+        response = api(who).patch(url, {"status": "open"}, format="json")
+        assert response.status_code in (403, 404), (who, response.status_code, response.content)
+    error(
+        api(world.back_agent).patch(url, {"status": "verified"}, format="json"), 403, "cannot_verify_action"
+    )
+    assert api(world.back_agent).patch(url, {"status": "open"}, format="json").status_code == 200
+    assert not ImprovementActionEvent.objects.filter(kind="status_changed").exists()

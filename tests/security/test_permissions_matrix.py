@@ -225,6 +225,7 @@ departments_auditentry_add                     403    403    403    403     403 
 departments_auditentry_change                  403    403    403    200     200
 departments_auditentry_history                 403    403    403    200     200
 departments_auditentry_delete                  403    403    403    403     403
+departments_configuration_history              403    403    403    200     200
 
 # -- cases: staff see the cases that went through their departments (404 outside), nobody edits the
 #    row (every change is an action of the case page), auditors open nothing ------------------------
@@ -353,8 +354,8 @@ comment               ok       ok       404    ok       refused
 # the others the objects of `_seed`. Bodies are valid (`API_BODIES`), so a refusal is the rule's.
 # A 400 in an "other"/"token" cell: the body names a row outside the caller's scope, which the input
 # serializer does not find ("no … in your departments"), the same answer as for a row that does not
-# exist. The auditor's 409s: the state rules the change out before the right is checked; either way
-# nothing changes (test_the_auditor_changes_nothing).
+# exist. The right is checked before the state, so a 409 goes only to those who may make the change
+# (the reopen's 409 for "token": the call center worked on the case); the auditor gets 403.
 API = _table(
     """
 # method  path                                                anon  agent lead  other officer auditor token
@@ -369,12 +370,12 @@ GET    /api/v1/cases/{reference}/                            401   200   200   4
 GET    /api/v1/cases/{reference}/events/                     401   200   200   404   200   200   200
 POST   /api/v1/cases/{reference}/forward/                    401   200   200   404   200   403   403
 POST   /api/v1/cases/{reference}/resolve/                    401   200   200   404   200   403   403
-POST   /api/v1/cases/{reference}/close/                      401   409   409   404   409   409   409
+POST   /api/v1/cases/{reference}/close/                      401   409   409   404   409   403   403
 POST   /api/v1/cases/{reference}/reopen/                     401   409   409   404   409   403   409
 POST   /api/v1/cases/{reference}/cancel/                     401   200   200   404   200   403   403
 POST   /api/v1/cases/{reference}/comments/                   401   201   201   404   201   403   201
 POST   /api/v1/cases/{reference}/extend-deadline/            401   403   200   404   200   403   403
-POST   /api/v1/cases/{reference}/compensation-decision/      401   409   409   404   409   409   409
+POST   /api/v1/cases/{reference}/compensation-decision/      401   403   403   404   409   403   403
 GET    /api/v1/cases/{reference}/feedback/                   401   200   200   404   200   200   200
 POST   /api/v1/cases/{reference}/feedback/                   401   403   403   404   201   403   403
 GET    /api/v1/handoffs/                                     401   200   200   200   200   200   200
