@@ -11,19 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from processes.models import Case
+from tests.processes.test_statement_counts import LIFE
 
 pytestmark = pytest.mark.django_db
 
-# The services' own counts (tests/processes/test_statement_counts.py) and the token lookup.
-SERVICE = {
-    "open": 6,
-    "accept": 4,
-    "forward": 6,
-    "accept_card": 3,
-    "resolve": 6,
-    "accept_call_back": 3,
-    "close": 4,
-}
+# The services' own counts and the token lookup.
+SERVICE = LIFE
 CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
 
 
