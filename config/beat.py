@@ -31,6 +31,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "expires": 55,
         "description": "Sends due outbox rows (the after-commit kick covers the normal case).",
     },
+    "deliver-webhooks": {
+        "task": "processes.tasks.deliver_webhooks",
+        "every": 60,
+        "expires": 55,
+        "description": "Addresses new feed events to webhook subscriptions and sends due deliveries.",
+    },
     "auto-close-resolved": {
         "task": "processes.tasks.auto_close_resolved",
         "crontab": {"minute": "15", "hour": "*"},

@@ -6,3 +6,7 @@ class ProcessesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "processes"
     verbose_name = _("Processes")
+
+    def ready(self) -> None:
+        # The webhook channel registers the e-mail its owners get when a subscription is disabled.
+        from processes.webhooks import delivery  # noqa: F401

@@ -38,6 +38,7 @@ from processes.models import (
     ServiceProcess,
     Stage,
 )
+from processes.webhooks import delivery as webhook_delivery
 
 User = AbstractBaseUser
 Kind = CaseEvent.Kind
@@ -122,6 +123,8 @@ class _Change:
             case.save(update_fields=[*sorted(self.case_fields), "updated_at"])
         if self.events:
             CaseEvent.objects.bulk_create(self.events)
+            # The events are the webhooks' outbox (the change feed): only a nudge after commit.
+            transaction.on_commit(webhook_delivery.kick, robust=True)
         notifications.enqueue(self.entries)
 
 

@@ -13,6 +13,10 @@ def sla_sweep(self) -> dict:
     from processes.sla import sla_sweep as sweep
 
     result = sweep()
+    if any(result.counts.values()):
+        from processes.webhooks.delivery import kick
+
+        kick()  # the sweep's events (breaches, escalations, warnings) reach webhooks now
     if result.more:
         # A step filled its batch: continue right away instead of waiting a minute.
         self.apply_async(countdown=1)
@@ -47,3 +51,15 @@ def auto_close_resolved(self) -> int:
     if more:
         self.apply_async(countdown=1)
     return closed
+
+
+@shared_task(bind=True, soft_time_limit=240, time_limit=270, **IDEMPOTENT)
+def deliver_webhooks(self) -> dict:
+    from django.conf import settings
+
+    from processes.webhooks.delivery import deliver_due
+
+    delivered, failed = deliver_due()
+    if delivered + failed >= settings.BATON_WEBHOOK_BATCH:
+        self.apply_async(countdown=1)
+    return {"delivered": delivered, "failed": failed}

@@ -314,5 +314,15 @@ BATON_LEVEL2_AFTER_MINUTES = env.int("BATON_LEVEL2_AFTER_MINUTES", default=120)
 BATON_MAIL_BATCH = env.int("BATON_MAIL_BATCH", default=100)
 BATON_MAIL_MAX_ATTEMPTS = env.int("BATON_MAIL_MAX_ATTEMPTS", default=6)
 BATON_MAIL_RETRY_SECONDS = env.int("BATON_MAIL_RETRY_SECONDS", default=60)
+# Webhooks: hosts that may resolve to loopback/private addresses (tests, an on-premises receiver),
+# timeout per connect and read, response bytes read, messages per run, attempts before a delivery is
+# dead, first retry delay (doubling, jittered), hours of failing before a subscription is disabled.
+BATON_WEBHOOK_ALLOWED_HOSTS = env.list("BATON_WEBHOOK_ALLOWED_HOSTS", default=[])
+BATON_WEBHOOK_TIMEOUT_SECONDS = env.float("BATON_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+BATON_WEBHOOK_MAX_RESPONSE_BYTES = env.int("BATON_WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+BATON_WEBHOOK_BATCH = env.int("BATON_WEBHOOK_BATCH", default=100)
+BATON_WEBHOOK_MAX_ATTEMPTS = env.int("BATON_WEBHOOK_MAX_ATTEMPTS", default=12)
+BATON_WEBHOOK_RETRY_SECONDS = env.float("BATON_WEBHOOK_RETRY_SECONDS", default=30.0)
+BATON_WEBHOOK_DISABLE_AFTER_HOURS = env.float("BATON_WEBHOOK_DISABLE_AFTER_HOURS", default=72.0)
 # Resolved cases close themselves after this many days without a reopen.
 BATON_AUTO_CLOSE_DAYS = env.int("BATON_AUTO_CLOSE_DAYS", default=7)

@@ -262,6 +262,17 @@ processes_notification_add                     403    403    403    403     403
 processes_notification_change                  403    403    403    200     200
 processes_notification_history                 403    403    403    200     200
 processes_notification_delete                  403    403    403    403     403
+# webhooks: the quality office manages subscriptions and replays deliveries; auditors read (no secrets)
+processes_webhooksubscription_changelist       403    403    403    200     200
+processes_webhooksubscription_add              403    403    403    200     403
+processes_webhooksubscription_change           403    403    403    200     200
+processes_webhooksubscription_history          403    403    403    200     200
+processes_webhooksubscription_delete           403    403    403    200     403
+processes_webhookdelivery_changelist           403    403    403    200     200
+processes_webhookdelivery_add                  403    403    403    403     403
+processes_webhookdelivery_change               403    403    403    200     200
+processes_webhookdelivery_history              403    403    403    200     200
+processes_webhookdelivery_delete               403    403    403    403     403
 # e-mail preferences: one's own (the object is card_center_agent's); the quality office sees all
 processes_notificationpreference_changelist    200    200    200    200     200
 processes_notificationpreference_add           200    200    200    200     200
@@ -364,6 +375,7 @@ GET    /api/v1/processes/{code}/                             401   200   200   2
 GET    /api/v1/cases/                                        401   200   200   200   200   200   200
 POST   /api/v1/cases/                                        401   201   201   201   201   403   201
 GET    /api/v1/cases/changes/                                401   200   200   200   200   200   200
+GET    /api/v1/events/                                       401   200   200   200   200   200   200
 GET    /api/v1/cases/{reference}/                            401   200   200   404   200   200   200
 GET    /api/v1/cases/{reference}/events/                     401   200   200   404   200   200   200
 POST   /api/v1/cases/{reference}/forward/                    401   200   200   404   200   403   403
@@ -605,6 +617,15 @@ def _seed() -> World:
     # Rows of models without a service of their own (third-party, self-service, the worker's).
     heartbeat_record()
     install_schedules()
+    from processes.models import WebhookDelivery, WebhookSubscription
+    from processes.webhooks.signing import new_secret
+
+    hook = WebhookSubscription.objects.create(
+        name="CRM", url="https://crm.bank.example/hooks", secret=new_secret(), owner=users["officer"]
+    )
+    hook_delivery = WebhookDelivery.objects.create(
+        subscription=hook, event=CaseEvent.objects.filter(case=a).order_by("pk").first(), case=a
+    )
     preference = NotificationPreference.objects.create(
         user=card_center, kind=Notification.Kind.DUE_SOON, email=False
     )
@@ -643,6 +664,8 @@ def _seed() -> World:
         "processes.stage": Stage.objects.get(process=processes["COMPLAINT"], code="INVESTIGATE_CARD").pk,
         "processes.notification": Notification.objects.order_by("pk").first().pk,
         "processes.notificationpreference": preference.pk,
+        "processes.webhooksubscription": hook.pk,
+        "processes.webhookdelivery": hook_delivery.pk,
         "processes.handoff": open_handoff(a).pk,
         "processes.caseevent": CaseEvent.objects.filter(case=a).order_by("pk").first().pk,
         "evaluations.kpi": Kpi.objects.order_by("pk").first().pk,
