@@ -760,3 +760,23 @@ class FeedCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.position}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` seen on a POST, per credential: the request's fingerprint and, once
+    answered, the status and bytes to replay. Kept 24 hours (`processes.api.idempotency`)."""
+
+    owner = models.CharField(max_length=64)  # a hash of the credential (token) or the session user
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    done = models.BooleanField(default=False)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(blank=True, default=b"")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="unique_idempotency_key")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -63,3 +63,10 @@ def deliver_webhooks(self) -> dict:
     if delivered + failed >= settings.BATON_WEBHOOK_BATCH:
         self.apply_async(countdown=1)
     return {"delivered": delivered, "failed": failed}
+
+
+@shared_task(bind=True, soft_time_limit=120, time_limit=150, **IDEMPOTENT)
+def purge_idempotency_keys(self) -> int:
+    from processes.api.idempotency import idempotency_keys_purge
+
+    return idempotency_keys_purge()

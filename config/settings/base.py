@@ -133,6 +133,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "departments.middleware.AbsoluteSessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication (a session's user owns its keys); replays POSTs with a seen Idempotency-Key.
+    "processes.api.idempotency.IdempotencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into the 429 answer.
     "axes.middleware.AxesMiddleware",
@@ -324,5 +326,8 @@ BATON_WEBHOOK_BATCH = env.int("BATON_WEBHOOK_BATCH", default=100)
 BATON_WEBHOOK_MAX_ATTEMPTS = env.int("BATON_WEBHOOK_MAX_ATTEMPTS", default=12)
 BATON_WEBHOOK_RETRY_SECONDS = env.float("BATON_WEBHOOK_RETRY_SECONDS", default=30.0)
 BATON_WEBHOOK_DISABLE_AFTER_HOURS = env.float("BATON_WEBHOOK_DISABLE_AFTER_HOURS", default=72.0)
+# Idempotency-Key: hours a key is kept, seconds a repeat waits for the first request's answer.
+BATON_IDEMPOTENCY_HOURS = env.int("BATON_IDEMPOTENCY_HOURS", default=24)
+BATON_IDEMPOTENCY_WAIT_SECONDS = env.float("BATON_IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 # Resolved cases close themselves after this many days without a reopen.
 BATON_AUTO_CLOSE_DAYS = env.int("BATON_AUTO_CLOSE_DAYS", default=7)

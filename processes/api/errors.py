@@ -55,6 +55,13 @@ def _body(code: str, detail: str, status: int, extra: dict[str, Any] | None = No
     return body
 
 
+def translated_detail(code: str, detail: str) -> str:
+    """`detail` in the request's language where the catalogue has it (English otherwise)."""
+    from django.utils.translation import gettext
+
+    return gettext(detail)
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: anything not handled here is a real 500."""
     if isinstance(exc, ApplicationError):
@@ -91,6 +98,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 # -- URLs that match no view, and crashes, under /api/ answer JSON too (config/urls.py handler404/500)
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def api_not_found(request: HttpRequest, path: str = ""):
+    """The last /api/ URL pattern: JSON 404 in every settings mode, DEBUG included (whose own 404
+    page is HTML and never reaches handler404)."""
+    return JsonResponse(
+        {"code": "not_found", "detail": translated_detail("not_found", "Not found.")}, status=404
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None):
