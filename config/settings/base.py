@@ -237,7 +237,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": (
-        "rest_framework.authentication.TokenAuthentication",
+        "departments.api_keys.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ),
     "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.IsAuthenticated",),
@@ -248,7 +248,7 @@ REST_FRAMEWORK = {
     ),
     "DEFAULT_PAGINATION_CLASS": "processes.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
-    # Counted per user, and a token is its user's (authtoken: one key per user): so per token.
+    # Counted per user: every key of one integration user shares its user's budget.
     # The counters live in the shared cache below, so every web process counts alike.
     "DEFAULT_THROTTLE_CLASSES": ("rest_framework.throttling.UserRateThrottle",),
     "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="600/min")},
@@ -326,6 +326,8 @@ BATON_WEBHOOK_BATCH = env.int("BATON_WEBHOOK_BATCH", default=100)
 BATON_WEBHOOK_MAX_ATTEMPTS = env.int("BATON_WEBHOOK_MAX_ATTEMPTS", default=12)
 BATON_WEBHOOK_RETRY_SECONDS = env.float("BATON_WEBHOOK_RETRY_SECONDS", default=30.0)
 BATON_WEBHOOK_DISABLE_AFTER_HOURS = env.float("BATON_WEBHOOK_DISABLE_AFTER_HOURS", default=72.0)
+# API keys expire this many days after they are issued, unless an expiry is given.
+BATON_API_KEY_DAYS = env.int("BATON_API_KEY_DAYS", default=365)
 # Idempotency-Key: hours a key is kept, seconds a repeat waits for the first request's answer.
 BATON_IDEMPOTENCY_HOURS = env.int("BATON_IDEMPOTENCY_HOURS", default=24)
 BATON_IDEMPOTENCY_WAIT_SECONDS = env.float("BATON_IDEMPOTENCY_WAIT_SECONDS", default=10.0)

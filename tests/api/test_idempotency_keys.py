@@ -17,7 +17,7 @@ from processes.models import CaseEvent, IdempotencyKey
 
 
 def _client(username: str) -> APIClient:
-    token, _ = api_token_issue(username=username)
+    token = api_token_issue(username=username)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
@@ -80,7 +80,7 @@ def test_keys_are_purged_after_a_day(story):
 @pytest.mark.django_db(transaction=True)
 def test_twenty_racing_posts_with_one_key_make_one_effect(story):
     case = story.open()
-    token, _ = api_token_issue(username="call_center_agent")
+    token = api_token_issue(username="call_center_agent")
     url = f"/api/v1/cases/{case.reference}/comments/"
     answers: list = [None] * 20
     start = threading.Barrier(20)

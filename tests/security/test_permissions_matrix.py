@@ -127,7 +127,6 @@ autocomplete:user                              403    403    403    200     403
 catch_all                                      404    404    404    404     404   # /admin/no-such-page/
 app_list:auth                                  404    404    404    200     404
 app_list:axes                                  404    404    404    404     404
-app_list:authtoken                             404    404    404    404     404
 app_list:django_celery_beat                    404    404    404    200     404
 app_list:departments                           200    200    200    200     200
 app_list:processes                             200    200    200    200     200
@@ -160,11 +159,6 @@ axes_accessfailurelog_add                      403    403    403    403     403
 axes_accessfailurelog_change                   403    403    403    403     403
 axes_accessfailurelog_history                  403    403    403    403     403
 axes_accessfailurelog_delete                   403    403    403    403     403
-authtoken_tokenproxy_changelist                403    403    403    403     403
-authtoken_tokenproxy_add                       403    403    403    403     403
-authtoken_tokenproxy_change                    403    403    403    403     403
-authtoken_tokenproxy_history                   403    403    403    403     403
-authtoken_tokenproxy_delete                    403    403    403    403     403
 
 # -- schedules of the periodic work: the quality office's (roles.py) ----------------------------------
 django_celery_beat_periodictask_changelist     403    403    403    200     403
@@ -262,6 +256,12 @@ processes_notification_add                     403    403    403    403     403
 processes_notification_change                  403    403    403    200     200
 processes_notification_history                 403    403    403    200     200
 processes_notification_delete                  403    403    403    403     403
+# API keys: the quality office issues and revokes them (nobody deletes one); auditors read them
+departments_apikey_changelist                  403    403    403    200     200
+departments_apikey_add                         403    403    403    200     403
+departments_apikey_change                      403    403    403    200     200
+departments_apikey_history                     403    403    403    200     200
+departments_apikey_delete                      403    403    403    403     403
 # webhooks: the quality office manages subscriptions and replays deliveries; auditors read (no secrets)
 processes_webhooksubscription_changelist       403    403    403    200     200
 processes_webhooksubscription_add              403    403    403    200     403
@@ -425,6 +425,8 @@ PUBLIC = {
     "api/schema/": ("GET", {200}),
     "api/docs/": ("GET", {200}),
     "i18n/setlang/": ("POST", {302}),
+    # The catch-all after every API route: a JSON 404 for anything unknown under /api/, DEBUG or not.
+    "^api/(?P<path>.*)$": ("GET", {404}),
 }
 
 # Which of the seeded cases each role may see (the leak search's reference), and what the lists show.
@@ -612,7 +614,7 @@ def _seed() -> World:
     evaluation = Evaluation.objects.get(
         department=departments["CARD_CENTER"], kind=PeriodKind.MONTHLY, period_start=last_month.start
     )
-    token, _ = api_token_issue(username=USERNAMES["token"])
+    token = api_token_issue(username=USERNAMES["token"])
 
     # Rows of models without a service of their own (third-party, self-service, the worker's).
     heartbeat_record()
@@ -647,7 +649,6 @@ def _seed() -> World:
         "axes.accessattempt": attempt.pk,
         "axes.accesslog": access_log.pk,
         "axes.accessfailurelog": failure_log.pk,
-        "authtoken.tokenproxy": call_center.pk,  # authtoken's admin names a token by its user's id
         "django_celery_beat.periodictask": PeriodicTask.objects.order_by("pk").first().pk,
         "django_celery_beat.clockedschedule": clocked.pk,
         "django_celery_beat.crontabschedule": CrontabSchedule.objects.order_by("pk").first().pk,
@@ -665,6 +666,7 @@ def _seed() -> World:
         "processes.notification": Notification.objects.order_by("pk").first().pk,
         "processes.notificationpreference": preference.pk,
         "processes.webhooksubscription": hook.pk,
+        "departments.apikey": token.api_key.pk,
         "processes.webhookdelivery": hook_delivery.pk,
         "processes.handoff": open_handoff(a).pk,
         "processes.caseevent": CaseEvent.objects.filter(case=a).order_by("pk").first().pk,

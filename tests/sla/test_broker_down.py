@@ -11,10 +11,10 @@ from contextlib import contextmanager
 import pytest
 from django.core import mail
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.celery_app import app
+from departments.api_keys import api_key_issue
 from processes import services
 from processes.models import Case, Notification
 from processes.outbox import deliver_due
@@ -55,7 +55,7 @@ def test_with_the_broker_down_actions_succeed_and_their_emails_are_delivered_onc
     caplog.set_level(logging.WARNING, logger="processes.notifications")
     agent, card_agent = user("call_center_agent"), user("card_center_agent")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=agent).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_issue(username=agent.username).key}")
     kicks: list[float] = []
 
     @contextmanager
