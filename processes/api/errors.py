@@ -56,17 +56,18 @@ def _body(code: str, detail: str, status: int, extra: dict[str, Any] | None = No
 
 
 def translated_detail(code: str, detail: str) -> str:
-    """`detail` in the request's language where the catalogue has it (English otherwise)."""
-    from django.utils.translation import gettext
+    """`detail` in the request's language (`processes.api.error_messages`)."""
+    from processes.api.error_messages import translated
 
-    return gettext(detail)
+    return translated(code, detail)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: anything not handled here is a real 500."""
     if isinstance(exc, ApplicationError):
         set_rollback()
-        return Response(_body(exc.code, exc.message, exc.status, exc.extra), status=exc.status)
+        detail = translated_detail(exc.code, exc.message)
+        return Response(_body(exc.code, detail, exc.status, exc.extra), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -81,12 +82,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         headers["WWW-Authenticate"] = exc.auth_header
     extra: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
-        code, detail = "invalid", "Invalid input."
+        code, detail = "invalid", translated_detail("invalid", "Invalid input.")
         extra["fields"] = _flatten(exc.detail)
     else:
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
-        detail = str(exc.detail)
+        detail = translated_detail(code, str(exc.detail))
     if isinstance(exc, exceptions.Throttled):
         wait = math.ceil(exc.wait) if exc.wait is not None else 1
         headers["Retry-After"] = str(wait)
@@ -110,13 +111,16 @@ def api_not_found(request: HttpRequest, path: str = ""):
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None):
     if _is_api(request):
-        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+        return JsonResponse(
+            {"code": "not_found", "detail": translated_detail("not_found", "Not found.")}, status=404
+        )
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest):
     if _is_api(request):
-        return JsonResponse({"code": "server_error", "detail": "Server error."}, status=500)
+        detail = translated_detail("server_error", "Server error.")
+        return JsonResponse({"code": "server_error", "detail": detail}, status=500)
     return defaults.server_error(request)
 
 

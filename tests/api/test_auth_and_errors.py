@@ -100,10 +100,13 @@ def test_methods_not_allowed_and_media_types_are_json(api, story):
 
 
 def test_the_handler_maps_domain_errors_with_their_code_status_and_fields():
-    invalid = exception_handler(
-        InvalidInput("Invalid case.", extra={"fields": {"title": ["A title is required."]}}), {}
-    )
-    conflict = exception_handler(StateConflict("Only a pending handoff…", code="handoff_not_pending"), {})
+    from django.utils import translation
+
+    with translation.override("en"):  # the raised message is the English detail
+        invalid = exception_handler(
+            InvalidInput("Invalid case.", extra={"fields": {"title": ["A title is required."]}}), {}
+        )
+        conflict = exception_handler(StateConflict("Only a pending handoff…", code="handoff_not_pending"), {})
 
     assert (invalid.status_code, invalid.data) == (
         400,
