@@ -280,6 +280,10 @@ SPECTACULAR_SETTINGS = {
         "ActionKindEnum": "evaluations.review_models.ImprovementAction.Kind",
         "ActionEventKindEnum": "evaluations.review_models.ImprovementActionEvent.Kind",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "processes.api.openapi.idempotency_key_on_posts",
+    ],
     # The API's path converters (processes/api/urls.py), so that the schema says what a URL accepts.
     "PATH_CONVERTER_OVERRIDES": {
         "case_ref": {"type": "string", "pattern": "^[A-Za-z0-9_]{1,6}-[0-9]{6}-[0-9]{6,9}$"},
