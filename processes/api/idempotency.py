@@ -8,7 +8,7 @@ stored with it. The same key again:
 - while the first is still running: waits up to `BATON_IDEMPOTENCY_WAIT_SECONDS` for its answer,
   then 409 `idempotency_key_in_progress`.
 A 5xx, or a request that never reached the view's answer (401, 429), is not stored: the key can be
-used again. Keys are purged after `BATON_IDEMPOTENCY_HOURS` (beat: `purge-idempotency-keys`).
+used again; so is a key whose first request died unanswered (after five minutes). Keys are purged after `BATON_IDEMPOTENCY_HOURS` (beat: `purge-idempotency-keys`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from processes.models import IdempotencyKey
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 NOT_STORED = {401, 429}
+# Longer than any request may run (gunicorn's timeout): an unanswered claim this old is abandoned.
+STALE = timedelta(minutes=5)
 
 
 def _owner(request: HttpRequest) -> str | None:
@@ -101,6 +103,14 @@ class IdempotencyMiddleware:
                 replay = HttpResponse(bytes(row.body), status=row.status, content_type=row.content_type)
                 replay["Idempotent-Replayed"] = "true"
                 return replay
+            if row.created_at < timezone.now() - STALE:
+                # The first request's process died before answering: free the key for a retry.
+                IdempotencyKey.objects.filter(pk=row.pk, done=False).delete()
+                return _error(
+                    409,
+                    "idempotency_key_in_progress",
+                    "A request with this Idempotency-Key is still running.",
+                )
             if time.monotonic() >= deadline:
                 return _error(
                     409,

@@ -120,3 +120,17 @@ def test_unknown_api_paths_answer_json_404_even_in_debug(client, settings):
     assert answer.status_code == 404 and answer.json()["code"] == "not_found"
     answer = client.delete("/api/unknown")
     assert answer.status_code == 404 and answer["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_a_claim_abandoned_by_a_dead_process_frees_the_key(story):
+    case = story.open()
+    client = _client("call_center_agent")
+    url = f"/api/v1/cases/{case.reference}/comments/"
+    client.post(url, {"text": "一"}, format="json", HTTP_IDEMPOTENCY_KEY="k-dead")
+    IdempotencyKey.objects.filter(key="k-dead").update(
+        done=False, created_at=timezone.now() - timedelta(minutes=6)
+    )
+
+    assert client.post(url, {"text": "一"}, format="json", HTTP_IDEMPOTENCY_KEY="k-dead").status_code == 409
+    assert client.post(url, {"text": "一"}, format="json", HTTP_IDEMPOTENCY_KEY="k-dead").status_code == 201
