@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -101,6 +102,7 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+@csrf_exempt  # like every API view: a POST to a wrong URL is a 404, not a CSRF page
 def api_not_found(request: HttpRequest, path: str = ""):
     """The last /api/ URL pattern: JSON 404 in every settings mode, DEBUG included (whose own 404
     page is HTML and never reaches handler404)."""

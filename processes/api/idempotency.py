@@ -43,7 +43,10 @@ def _owner(request: HttpRequest) -> str | None:
 def _error(status: int, code: str, detail: str) -> JsonResponse:
     from processes.api.errors import translated_detail
 
-    return JsonResponse({"code": code, "detail": translated_detail(code, detail)}, status=status)
+    body = {"code": code, "detail": translated_detail(code, detail)}
+    if status == 400:  # every 400 names what was wrong
+        body["fields"] = {"Idempotency-Key": [body["detail"]]}
+    return JsonResponse(body, status=status)
 
 
 class IdempotencyMiddleware:

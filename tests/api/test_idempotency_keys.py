@@ -134,3 +134,28 @@ def test_a_claim_abandoned_by_a_dead_process_frees_the_key(story):
 
     assert client.post(url, {"text": "一"}, format="json", HTTP_IDEMPOTENCY_KEY="k-dead").status_code == 409
     assert client.post(url, {"text": "一"}, format="json", HTTP_IDEMPOTENCY_KEY="k-dead").status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_key_too_long_is_400_naming_the_header(story):
+    case = story.open()
+    answer = _client("call_center_agent").post(
+        f"/api/v1/cases/{case.reference}/comments/",
+        {"text": "一"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k" * 256,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid_idempotency_key" and "Idempotency-Key" in answer.json()["fields"]
+
+
+@pytest.mark.django_db
+def test_a_post_to_an_unknown_api_url_is_a_json_404_not_a_csrf_page(org):
+    from django.test import Client
+
+    from departments.api_keys import api_key_issue
+
+    key = api_key_issue(username="call_center_agent").key
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {key}")
+    answer = client.patch("/api/v1/actions/1000000000000000000/", "{}", content_type="application/json")
+    assert answer.status_code == 404 and answer.json()["code"] == "not_found"
