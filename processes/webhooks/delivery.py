@@ -28,7 +28,6 @@ from django.utils import timezone
 
 from processes import feed, notifications
 from processes.models import (
-    Case,
     CaseEvent,
     FeedCursor,
     Handoff,
@@ -113,7 +112,7 @@ def render(delivery: WebhookDelivery) -> str:
     from processes.api.serializers import CaseSerializer
 
     event = CaseEvent.objects.select_related("case", "actor", "department").get(pk=delivery.event_id)
-    case = selectors._with_case_relations(Case.objects.filter(pk=delivery.case_id)).get()
+    case = selectors.case_as_published(case_id=delivery.case_id)
     context = selectors.page_context(user=AnonymousUser(), handoffs=selectors.open_handoffs_of([case]))
     body = {
         "type": f"case.{event.kind}",
