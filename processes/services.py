@@ -123,8 +123,10 @@ class _Change:
             case.save(update_fields=[*sorted(self.case_fields), "updated_at"])
         if self.events:
             CaseEvent.objects.bulk_create(self.events)
-            # The events are the webhooks' outbox (the change feed): only a nudge after commit.
-            transaction.on_commit(webhook_delivery.kick, robust=True)
+            if not self.entries or notifications.muted_now():
+                # The events are the webhooks' outbox (the change feed): a nudge after commit; with
+                # outbox entries, the notifications' nudge carries it (one broker call per commit).
+                transaction.on_commit(webhook_delivery.kick, robust=True)
         notifications.enqueue(self.entries)
 
 
