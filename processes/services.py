@@ -123,9 +123,10 @@ class _Change:
             case.save(update_fields=[*sorted(self.case_fields), "updated_at"])
         if self.events:
             CaseEvent.objects.bulk_create(self.events)
-            if not self.entries or notifications.muted_now():
+            if not self.entries and not notifications.muted_now():
                 # The events are the webhooks' outbox (the change feed): a nudge after commit; with
                 # outbox entries, the notifications' nudge carries it (one broker call per commit).
+                # Replayed history (muted) waits for beat instead of one message per change.
                 transaction.on_commit(webhook_delivery.kick, robust=True)
         notifications.enqueue(self.entries)
 
