@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 
 # Idempotent tasks acknowledge late and are re-queued when a worker dies mid-way.
@@ -59,8 +61,11 @@ def deliver_webhooks(self) -> dict:
 
     from processes.webhooks.delivery import deliver_due
 
+    started = time.monotonic()
     delivered, failed = deliver_due()
-    if delivered + failed >= settings.BATON_WEBHOOK_BATCH:
+    if delivered + failed >= settings.BATON_WEBHOOK_BATCH or (
+        time.monotonic() - started > settings.BATON_WEBHOOK_RUN_SECONDS
+    ):
         self.apply_async(countdown=1)
     return {"delivered": delivered, "failed": failed}
 

@@ -330,6 +330,8 @@ BATON_WEBHOOK_BATCH = env.int("BATON_WEBHOOK_BATCH", default=100)
 BATON_WEBHOOK_MAX_ATTEMPTS = env.int("BATON_WEBHOOK_MAX_ATTEMPTS", default=12)
 BATON_WEBHOOK_RETRY_SECONDS = env.float("BATON_WEBHOOK_RETRY_SECONDS", default=30.0)
 BATON_WEBHOOK_DISABLE_AFTER_HOURS = env.float("BATON_WEBHOOK_DISABLE_AFTER_HOURS", default=72.0)
+# Seconds one delivery run sends for before it hands over to a fresh task (below the task's limit).
+BATON_WEBHOOK_RUN_SECONDS = env.float("BATON_WEBHOOK_RUN_SECONDS", default=60.0)
 # API keys expire this many days after they are issued, unless an expiry is given.
 BATON_API_KEY_DAYS = env.int("BATON_API_KEY_DAYS", default=365)
 # Idempotency-Key: hours a key is kept, seconds a repeat waits for the first request's answer.

@@ -23,6 +23,17 @@ class SubscriptionForm(forms.ModelForm):
         model = WebhookSubscription
         fields = ["name", "url", "owner", "event_kinds", "departments", "all_departments", "is_active"]
 
+    def clean_event_kinds(self):
+        from processes.models import CaseEvent
+
+        kinds = self.cleaned_data["event_kinds"] or []
+        if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+            raise forms.ValidationError(_('A list of event kinds, e.g. ["resolved", "closed"].'))
+        unknown = sorted(set(kinds) - set(CaseEvent.Kind.values))
+        if unknown:
+            raise forms.ValidationError(_("Unknown event kinds: %(kinds)s") % {"kinds": ", ".join(unknown)})
+        return kinds
+
     def clean_url(self):
         url = self.cleaned_data["url"]
         try:

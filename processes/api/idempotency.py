@@ -67,6 +67,8 @@ class IdempotencyMiddleware:
         fingerprint = hashlib.sha256(
             request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
         ).hexdigest()
+        # A key past its retention counts as unseen even before the hourly purge removes it.
+        IdempotencyKey.objects.filter(owner=owner, key=key, created_at__lt=timezone.now() - _kept()).delete()
         try:
             with transaction.atomic():
                 row = IdempotencyKey.objects.create(owner=owner, key=key, fingerprint=fingerprint)
@@ -123,9 +125,13 @@ class IdempotencyMiddleware:
             time.sleep(0.05)
 
 
+def _kept() -> timedelta:
+    return timedelta(hours=settings.BATON_IDEMPOTENCY_HOURS)
+
+
 def idempotency_keys_purge(*, now=None, batch: int = 5000) -> int:
     """Delete keys older than the retention, in bounded batches; rerun-safe."""
-    cutoff = (now or timezone.now()) - timedelta(hours=settings.BATON_IDEMPOTENCY_HOURS)
+    cutoff = (now or timezone.now()) - _kept()
     deleted = 0
     while True:
         ids = list(IdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -149,8 +150,13 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def send_due(*, now: datetime, limit: int) -> tuple[int, int]:
+    """Up to `limit` messages, stopping after `BATON_WEBHOOK_RUN_SECONDS` (slow receivers must not
+    run the task into its time limit mid-request; the task re-queues itself while work is left)."""
     delivered = failed = 0
+    deadline = time.monotonic() + settings.BATON_WEBHOOK_RUN_SECONDS
     for _ in range(limit):
+        if time.monotonic() > deadline:
+            break
         with transaction.atomic():
             row = (
                 _due(now)

@@ -159,3 +159,15 @@ def test_a_post_to_an_unknown_api_url_is_a_json_404_not_a_csrf_page(org):
     client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {key}")
     answer = client.patch("/api/v1/actions/1000000000000000000/", "{}", content_type="application/json")
     assert answer.status_code == 404 and answer.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_a_key_older_than_a_day_is_a_new_key_even_before_the_purge(story):
+    case = story.open()
+    client = _client("call_center_agent")
+    url = f"/api/v1/cases/{case.reference}/comments/"
+    client.post(url, {"text": "一"}, format="json", HTTP_IDEMPOTENCY_KEY="k-old")
+    IdempotencyKey.objects.filter(key="k-old").update(created_at=timezone.now() - timedelta(hours=25))
+
+    assert client.post(url, {"text": "二"}, format="json", HTTP_IDEMPOTENCY_KEY="k-old").status_code == 201
+    assert CaseEvent.objects.filter(case=case, kind="comment").count() == 2

@@ -98,3 +98,13 @@ def test_a_failing_subscription_goes_dead_then_disabled_and_its_owner_is_told(
     deliver_due(now=timezone.now() + timedelta(seconds=1))
     head.refresh_from_db()
     assert head.status == WebhookDelivery.Status.DELIVERED
+
+
+def test_a_run_stops_sending_when_its_time_is_up(receiver, subscribe, case_life, settings):
+    subscribe(receiver.url, receiver.secret)
+    next(case_life())
+    settings.BATON_WEBHOOK_RUN_SECONDS = 0
+
+    assert deliver_due(now=timezone.now()) == (0, 0)
+    settings.BATON_WEBHOOK_RUN_SECONDS = 60
+    assert deliver_due(now=timezone.now()) == (2, 0)  # created, handoff_requested

@@ -83,3 +83,15 @@ def test_no_redirect_is_followed_and_the_answer_is_capped(settings):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.django_db
+def test_the_admin_form_refuses_unknown_event_kinds(settings, demo_org):
+    from processes.admin.webhooks import SubscriptionForm
+
+    settings.BATON_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    form = SubscriptionForm(
+        data={"name": "x", "url": "http://127.0.0.1/", "event_kinds": '["closed", "exploded"]'}
+    )
+    assert not form.is_valid()
+    assert "event_kinds" in form.errors
