@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +36,18 @@ LIFE_KINDS = [
     "handoff_completed",
     "closed",
 ]
+
+
+def eventually(check: Callable[[], object], *, timeout: float = 60.0, every: float = 0.2):
+    """`check()` until it is truthy (or the time is up): on PostgreSQL the feed waits for every older
+    transaction of the whole cluster, other databases' included, such as a test suite running next
+    to this one; that delays what a test reads, it never reorders or drops it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(every)
 
 
 @pytest.fixture
