@@ -15,6 +15,10 @@ transaction held open delays the feed (its rows and everything after it wait for
 reorders it. On SQLite there is one writer at a time and a transaction's rows are not visible before
 it commits, so row ids are already in commit order: the horizon is "everything" and txid is 0.
 
+A reader that has itself written in its transaction also sees its own rows (they are visible to it
+and to nobody else yet). Pollers never do (a GET writes nothing); tests that read back what they just
+wrote in one transaction do, on a database server shared with other transactions.
+
 Positions are handed out as opaque cursors (`encode`/`decode`).
 """
 
@@ -58,18 +62,6 @@ def decode(cursor: str | None) -> Position:
     return txid, event_id
 
 
-def horizon() -> int | None:
-    """The oldest transaction still running (PostgreSQL); None where every committed row is final.
-
-    Read before the rows, in a statement of its own: whatever was below it had ended before the
-    rows' snapshot was taken, so the read sees all of it."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_HORIZON)
-        return int(cursor.fetchone()[0])
-
-
 # The snapshot's xmin, except that the reader's own transaction does not hold it back (a snapshot's
 # in-progress list leaves the reader out; its xmin does not): the oldest other running transaction,
 # or else the next transaction id. A reader that writes nothing has no id, and this is its xmin.
@@ -78,6 +70,27 @@ _HORIZON = """
         (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s) AS x), pg_snapshot_xmax(s)::text::bigint
     ) FROM pg_current_snapshot() AS s
 """
+
+
+def _window() -> tuple[int | None, int | None]:
+    """(horizon, the reader's own transaction id if it has one); (None, None) on SQLite.
+
+    Read before the rows, in a statement of its own: whatever was below the horizon had ended before
+    the rows' snapshot was taken, so the read sees all of it."""
+    if connection.vendor != "postgresql":
+        return None, None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({_HORIZON}), pg_current_xact_id_if_assigned()::text::bigint")
+        top, own = cursor.fetchone()
+        return int(top), (int(own) if own is not None else None)
+
+
+def _visible(events: QuerySet[CaseEvent], top: int | None, own: int | None) -> QuerySet[CaseEvent]:
+    if top is None:
+        return events
+    if own is None:
+        return events.filter(txid__lt=top)
+    return events.filter(Q(txid__lt=top) | Q(txid=own))
 
 
 def after(position: Position) -> Q:
@@ -94,10 +107,8 @@ class Page:
 
 def read(events: QuerySet[CaseEvent], *, since: Position, limit: int) -> Page:
     """The next `limit` events of `events` (a queryset, e.g. the caller's scope) after `since`."""
-    top = horizon()
-    rows = events.filter(after(since))
-    if top is not None:
-        rows = rows.filter(txid__lt=top)
+    top, own = _window()
+    rows = _visible(events, top, own).filter(after(since))
     page = list(rows.order_by("txid", "id")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
@@ -113,8 +124,8 @@ def changed_cases(
 ) -> tuple[list[Case], Position, bool]:
     """Cases of `cases` whose latest visible event lies after `since`, in the order of that event;
     each case once, with its current state. `events` is the events the caller may see."""
-    top = horizon()
-    visible = events if top is None else events.filter(txid__lt=top)
+    top, own = _window()
+    visible = _visible(events, top, own)
     latest = visible.filter(case_id=OuterRef("pk")).order_by("-txid", "-id")
     rows = (
         cases.filter(pk__in=visible.filter(after(since)).values("case_id"))
