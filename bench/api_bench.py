@@ -137,7 +137,7 @@ from processes.demo import seed_processes
 from processes.api.tokens import api_token_issue
 seed_organisation()
 seed_processes()
-print("TOKENS", api_token_issue(username="call_center_agent")[0].key, api_token_issue(username="card_center_agent")[0].key)
+print("TOKENS", api_token_issue(username="call_center_agent").key, api_token_issue(username="card_center_agent").key)
 """
 
 

@@ -31,6 +31,18 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "expires": 55,
         "description": "Sends due outbox rows (the after-commit kick covers the normal case).",
     },
+    "deliver-webhooks": {
+        "task": "processes.tasks.deliver_webhooks",
+        "every": 60,
+        "expires": 55,
+        "description": "Addresses new feed events to webhook subscriptions and sends due deliveries.",
+    },
+    "purge-idempotency-keys": {
+        "task": "processes.tasks.purge_idempotency_keys",
+        "crontab": {"minute": "40", "hour": "*"},
+        "expires": 3000,
+        "description": "Deletes Idempotency-Key records older than BATON_IDEMPOTENCY_HOURS.",
+    },
     "auto-close-resolved": {
         "task": "processes.tasks.auto_close_resolved",
         "crontab": {"minute": "15", "hour": "*"},

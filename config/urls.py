@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from processes.api.errors import api_not_found
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("api/v1/", include("processes.api.urls")),
     path("api/v1/", include("evaluations.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Anything else under /api/ answers JSON, whatever DEBUG says.
+    re_path(r"^api/(?P<path>.*)$", api_not_found),
 ]
 
 # Under /api/ a URL that matches nothing, a request Django refuses before any view (too many fields,

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -9,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from departments.checks import calendars_missing_years
 from departments.history import configuration_changes
 from departments.models import (
+    ApiKey,
     AuditEntry,
     BusinessCalendar,
     CalendarException,
@@ -166,3 +168,64 @@ class AuditEntryAdmin(admin.ModelAdmin):
             "changes": configuration_changes(),
         }
         return TemplateResponse(request, "admin/departments/configuration_history.html", context)
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["user", "name", "expires_at"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Issue (the key is shown once, in the confirmation message), see and revoke API keys. The key
+    itself is never stored: the list shows its prefix, expiry, last use and revocation."""
+
+    form = ApiKeyForm
+    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked keys stay, as the record of who could reach the API when
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        from departments.api_keys import api_key_issue
+
+        issued = api_key_issue(
+            username=obj.user.get_username(), name=obj.name, expires_at=form.cleaned_data["expires_at"]
+        )
+        obj.pk = issued.api_key.pk
+        obj.prefix, obj.key_hash = issued.api_key.prefix, issued.api_key.key_hash
+        self.message_user(
+            request,
+            _("The new key, shown this once: %(key)s") % {"key": issued.key},
+            level=messages.WARNING,
+        )
+
+    @admin.action(description=_("Revoke the selected keys (at once)"), permissions=["change"])
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
+        self.message_user(request, _("%(count)d key(s) revoked.") % {"count": count})
+
+
+# Clear-text authtoken keys are gone (migrated to hashed API keys): its admin would show an empty,
+# misleading "Tokens" page. The app stays installed only for its table's migrations.
+try:
+    from rest_framework.authtoken.models import TokenProxy
+
+    admin.site.unregister(TokenProxy)
+except admin.sites.NotRegistered:
+    pass

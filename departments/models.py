@@ -336,3 +336,28 @@ class ConfigStamp(models.Model):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class ApiKey(models.Model):
+    """A named API key of an integration user. Only a SHA-256 hash of the key is stored (the key is
+    256 random bits, so the hash cannot be reversed or guessed): a copy of this table authenticates
+    nobody. The key is shown once, when issued; afterwards only its prefix identifies it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["user", "name", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

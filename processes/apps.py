@@ -9,3 +9,6 @@ class ProcessesConfig(AppConfig):
 
     def ready(self) -> None:
         from processes.api import schema  # noqa: F401  (registers the OpenAPI field extension)
+
+        # The webhook channel registers the e-mail its owners get when a subscription is disabled.
+        from processes.webhooks import delivery  # noqa: F401

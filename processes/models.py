@@ -15,6 +15,21 @@ from simple_history.models import HistoricalRecords
 from departments.models import AppendOnlyModel, Department
 
 
+class CurrentTransactionId(models.Func):
+    """The writing transaction's id as a column default: PostgreSQL's 64-bit `pg_current_xact_id()`
+    (never wraps), so the change feed can tell which rows a still-running transaction may yet add
+    (`processes.feed`). SQLite has one writer at a time: 0, and the row id alone orders the feed."""
+
+    allowed_default = True
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return "0", []
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return "(pg_current_xact_id()::text::bigint)", []
+
+
 class Priority(models.TextChoices):
     URGENT = "urgent", _("urgent")
     HIGH = "high", _("high")
@@ -590,6 +605,8 @@ class CaseEvent(AppendOnlyModel):
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
+    # Set by the database (the writer's transaction id): the change feed's order and horizon.
+    txid = models.BigIntegerField(_("transaction"), db_default=CurrentTransactionId(), editable=False)
 
     class Meta:
         verbose_name = _("case event")
@@ -598,6 +615,7 @@ class CaseEvent(AppendOnlyModel):
         indexes = [
             models.Index(fields=["case", "created_at"], name="event_case_time"),
             models.Index(fields=["kind"], name="event_kind"),
+            models.Index(fields=["txid", "id"], name="event_feed_position"),
         ]
 
     def __str__(self) -> str:
@@ -655,6 +673,7 @@ class Notification(models.Model):
         COMPENSATION_APPROVAL = "compensation_approval", _("compensation awaiting approval")
         REVIEW = "review", _("improvement review")
         ACTION_REMINDER = "action_reminder", _("improvement action reminder")
+        WEBHOOK_DISABLED = "webhook_disabled", _("webhook subscription disabled")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(
@@ -715,3 +734,126 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.kind}: {'on' if self.email else 'off'}"
+
+
+# -- integrations: outbound webhooks ---------------------------------------------------------------
+class WebhookSubscription(models.Model):
+    """An integration's endpoint: the events it wants, of the cases its departments may read.
+
+    Scope is that of a token acting for `departments`: a case is delivered once it has been through
+    one of them (or to every case with `all_departments`, as for the quality office)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Standard Webhooks secrets ("whsec_" + base64). During a rotation both the new and the previous
+    # secret sign every message, until `previous_secret_expires_at`.
+    secret = models.CharField(_("secret"), max_length=200)
+    previous_secret = models.CharField(_("previous secret"), max_length=200, blank=True)
+    previous_secret_expires_at = models.DateTimeField(_("previous secret valid until"), null=True, blank=True)
+    event_kinds = models.JSONField(
+        _("event kinds"), default=list, blank=True, help_text=_("Empty: every kind of case event.")
+    )
+    departments = models.ManyToManyField(
+        Department, verbose_name=_("departments"), blank=True, related_name="+"
+    )
+    all_departments = models.BooleanField(_("all departments"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    disabled_reason = models.CharField(_("disabled because"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def signing_secrets(self, at) -> list[str]:
+        secrets = [self.secret]
+        if self.previous_secret and (
+            self.previous_secret_expires_at is None or self.previous_secret_expires_at > at
+        ):
+            secrets.append(self.previous_secret)
+        return secrets
+
+
+class WebhookDelivery(models.Model):
+    """One case event for one subscription: made after commit from the change feed, signed and sent
+    in a transaction of its own, retried with backoff, dead after the last attempt."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        DEAD = "dead", _("dead")
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The message as first sent; a retry sends the same bytes under the same webhook-id.
+    body = models.TextField(_("body"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event"], name="one_delivery_per_event")
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_due"),
+            models.Index(
+                fields=["subscription", "case", "event"],
+                condition=Q(status="pending"),
+                name="webhook_case_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id}/{self.event_id} ({self.status})"
+
+    @property
+    def webhook_id(self) -> str:
+        return f"evt_{self.event_id}_{self.subscription_id}"
+
+
+class FeedCursor(models.Model):
+    """Where a consumer inside Baton (the webhook addressing) has read the change feed up to."""
+
+    name = models.CharField(max_length=50, unique=True)
+    position = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.position}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` seen on a POST, per credential: the request's fingerprint and, once
+    answered, the status and bytes to replay. Kept 24 hours (`processes.api.idempotency`)."""
+
+    owner = models.CharField(max_length=64)  # a hash of the credential (token) or the session user
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    done = models.BooleanField(default=False)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(blank=True, default=b"")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="unique_idempotency_key")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -258,7 +258,7 @@ def muted_now() -> bool:
 
 def kick_delivery() -> None:
     """Ask a worker to deliver now. With the broker down this fails fast and beat delivers later."""
-    from processes.tasks import deliver_notifications
+    from processes.tasks import deliver_notifications, deliver_webhooks
 
     app = deliver_notifications.app
     try:
@@ -271,6 +271,8 @@ def kick_delivery() -> None:
             # a refusing broker, in the request that committed.
             producer.connection.ensure_connection(max_retries=0, timeout=app.conf.broker_connection_timeout)
             deliver_notifications.apply_async(retry=False, producer=producer)
+            # The same commit wrote timeline events: webhooks follow them (processes.webhooks).
+            deliver_webhooks.apply_async(retry=False, producer=producer)
     except Exception as exc:  # the outbox row is safe; only the shortcut failed
         log.warning("could not reach the broker to deliver notifications now: %s", exc)
 

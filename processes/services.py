@@ -39,6 +39,7 @@ from processes.models import (
     ServiceProcess,
     Stage,
 )
+from processes.webhooks import delivery as webhook_delivery
 
 User = AbstractBaseUser
 Kind = CaseEvent.Kind
@@ -133,6 +134,11 @@ class _Change:
             writes.update(case, [*sorted(self.case_fields), "updated_at"])
         if self.events:
             writes.insert(self.events)
+            if not self.entries and not notifications.muted_now():
+                # The events are the webhooks' outbox (the change feed): a nudge after commit; with
+                # outbox entries, the notifications' nudge carries it (one broker call per commit).
+                # Replayed history (muted) waits for beat instead of one message per change.
+                transaction.on_commit(webhook_delivery.kick, robust=True)
         notifications.enqueue(self.entries)
         if self.knows_open:
             case.open_handoffs = [self.open_handoff] if self.open_handoff is not None else []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 
 # Idempotent tasks acknowledge late and are re-queued when a worker dies mid-way.
@@ -13,6 +15,10 @@ def sla_sweep(self) -> dict:
     from processes.sla import sla_sweep as sweep
 
     result = sweep()
+    if any(result.counts.values()):
+        from processes.webhooks.delivery import kick
+
+        kick()  # the sweep's events (breaches, escalations, warnings) reach webhooks now
     if result.more:
         # A step filled its batch: continue right away instead of waiting a minute.
         self.apply_async(countdown=1)
@@ -47,3 +53,25 @@ def auto_close_resolved(self) -> int:
     if more:
         self.apply_async(countdown=1)
     return closed
+
+
+@shared_task(bind=True, soft_time_limit=240, time_limit=270, **IDEMPOTENT)
+def deliver_webhooks(self) -> dict:
+    from django.conf import settings
+
+    from processes.webhooks.delivery import deliver_due
+
+    started = time.monotonic()
+    delivered, failed = deliver_due()
+    if delivered + failed >= settings.BATON_WEBHOOK_BATCH or (
+        time.monotonic() - started > settings.BATON_WEBHOOK_RUN_SECONDS
+    ):
+        self.apply_async(countdown=1)
+    return {"delivered": delivered, "failed": failed}
+
+
+@shared_task(bind=True, soft_time_limit=120, time_limit=150, **IDEMPOTENT)
+def purge_idempotency_keys(self) -> int:
+    from processes.api.idempotency import idempotency_keys_purge
+
+    return idempotency_keys_purge()

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.fields import NOT_PROVIDED
 
 _sql: dict[tuple, tuple[str, list]] = {}
 # A state change writes a few rows of a kind; statements for more are not kept (nor prepared).
@@ -56,7 +57,8 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
     found = _sql.get(key)
     meta = model._meta
     if found is None:
-        concrete = [f for f in meta.concrete_fields if not f.primary_key]
+        # Columns the database fills itself (db_default, e.g. the event's transaction id) are left out.
+        concrete = [f for f in meta.concrete_fields if not f.primary_key and f.db_default is NOT_PROVIDED]
         columns = ", ".join(_qn(f.column) for f in concrete)
         row = "(" + ", ".join(["%s"] * len(concrete)) + ")"
         on_conflict = None

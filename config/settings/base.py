@@ -182,6 +182,8 @@ MIDDLEWARE = [
     # Gives the configuration history its "who" for changes made in the admin.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication (a session's user owns its keys); replays POSTs with a seen Idempotency-Key.
+    "processes.api.idempotency.IdempotencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into the 429 answer.
     "axes.middleware.AxesMiddleware",
@@ -285,7 +287,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": (
-        "processes.api.authentication.TokenAuthentication",
+        "departments.api_keys.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ),
     "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.IsAuthenticated",),
@@ -298,7 +300,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ("processes.api.parsers.BoundedJSONParser",),
     "DEFAULT_PAGINATION_CLASS": "processes.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
-    # Counted per user, and a token is its user's (authtoken: one key per user): so per token.
+    # Counted per user: every key of one integration user shares its user's budget.
     # The counters live in the shared cache below, so every web process counts alike.
     "DEFAULT_THROTTLE_CLASSES": ("processes.api.throttling.ResilientUserRateThrottle",),
     "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="600/min")},
@@ -319,6 +321,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "processes.api.schema.add_transport_errors",
+        "processes.api.openapi.idempotency_key_on_posts",
     ],
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "processes.models.Case.Status",
@@ -374,5 +377,22 @@ BATON_LEVEL2_AFTER_MINUTES = env.int("BATON_LEVEL2_AFTER_MINUTES", default=120)
 BATON_MAIL_BATCH = env.int("BATON_MAIL_BATCH", default=100)
 BATON_MAIL_MAX_ATTEMPTS = env.int("BATON_MAIL_MAX_ATTEMPTS", default=6)
 BATON_MAIL_RETRY_SECONDS = env.int("BATON_MAIL_RETRY_SECONDS", default=60)
+# Webhooks: hosts that may resolve to loopback/private addresses (tests, an on-premises receiver),
+# timeout per connect and read, response bytes read, messages per run, attempts before a delivery is
+# dead, first retry delay (doubling, jittered), hours of failing before a subscription is disabled.
+BATON_WEBHOOK_ALLOWED_HOSTS = env.list("BATON_WEBHOOK_ALLOWED_HOSTS", default=[])
+BATON_WEBHOOK_TIMEOUT_SECONDS = env.float("BATON_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+BATON_WEBHOOK_MAX_RESPONSE_BYTES = env.int("BATON_WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+BATON_WEBHOOK_BATCH = env.int("BATON_WEBHOOK_BATCH", default=100)
+BATON_WEBHOOK_MAX_ATTEMPTS = env.int("BATON_WEBHOOK_MAX_ATTEMPTS", default=12)
+BATON_WEBHOOK_RETRY_SECONDS = env.float("BATON_WEBHOOK_RETRY_SECONDS", default=30.0)
+BATON_WEBHOOK_DISABLE_AFTER_HOURS = env.float("BATON_WEBHOOK_DISABLE_AFTER_HOURS", default=72.0)
+# Seconds one delivery run sends for before it hands over to a fresh task (below the task's limit).
+BATON_WEBHOOK_RUN_SECONDS = env.float("BATON_WEBHOOK_RUN_SECONDS", default=60.0)
+# API keys expire this many days after they are issued, unless an expiry is given.
+BATON_API_KEY_DAYS = env.int("BATON_API_KEY_DAYS", default=365)
+# Idempotency-Key: hours a key is kept, seconds a repeat waits for the first request's answer.
+BATON_IDEMPOTENCY_HOURS = env.int("BATON_IDEMPOTENCY_HOURS", default=24)
+BATON_IDEMPOTENCY_WAIT_SECONDS = env.float("BATON_IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 # Resolved cases close themselves after this many days without a reopen.
 BATON_AUTO_CLOSE_DAYS = env.int("BATON_AUTO_CLOSE_DAYS", default=7)

@@ -234,6 +234,13 @@ class FeedbackInputSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="When the customer answered; default now."
     )
 
+    def validate_responded_at(self, value):
+        # Before 1900 Asia/Shanghai has a local-mean-time offset (+08:05:43) that no RFC 3339 reader
+        # accepts back; the API's time filters take the same range.
+        if value is not None and not (1900 < value.year < 9000):
+            raise serializers.ValidationError("Give a time between 1900 and 9000.", code="out_of_range")
+        return value
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("csat") is None and attrs.get("nps") is None:
             raise serializers.ValidationError(

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -55,11 +56,19 @@ def _body(code: str, detail: str, status: int, extra: dict[str, Any] | None = No
     return body
 
 
+def translated_detail(code: str, detail: str) -> str:
+    """`detail` in the request's language (`processes.api.error_messages`)."""
+    from processes.api.error_messages import translated
+
+    return translated(code, detail)
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: anything not handled here is a real 500."""
     if isinstance(exc, ApplicationError):
         set_rollback()
-        return Response(_body(exc.code, exc.message, exc.status, exc.extra), status=exc.status)
+        detail = translated_detail(exc.code, exc.message)
+        return Response(_body(exc.code, detail, exc.status, exc.extra), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -74,12 +83,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         headers["WWW-Authenticate"] = exc.auth_header
     extra: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
-        code, detail = "invalid", "Invalid input."
+        code, detail = "invalid", translated_detail("invalid", "Invalid input.")
         extra["fields"] = _flatten(exc.detail)
     else:
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
-        detail = str(exc.detail)
+        detail = translated_detail(code, str(exc.detail))
     if isinstance(exc, exceptions.Throttled):
         wait = math.ceil(exc.wait) if exc.wait is not None else 1
         headers["Retry-After"] = str(wait)
@@ -105,15 +114,27 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None):
     return defaults.permission_denied(request, exception)
 
 
+@csrf_exempt  # like every API view: a POST to a wrong URL is a 404, not a CSRF page
+def api_not_found(request: HttpRequest, path: str = ""):
+    """The last /api/ URL pattern: JSON 404 in every settings mode, DEBUG included (whose own 404
+    page is HTML and never reaches handler404)."""
+    return JsonResponse(
+        {"code": "not_found", "detail": translated_detail("not_found", "Not found.")}, status=404
+    )
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None):
     if _is_api(request):
-        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+        return JsonResponse(
+            {"code": "not_found", "detail": translated_detail("not_found", "Not found.")}, status=404
+        )
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest):
     if _is_api(request):
-        return JsonResponse({"code": "server_error", "detail": "Server error."}, status=500)
+        detail = translated_detail("server_error", "Server error.")
+        return JsonResponse({"code": "server_error", "detail": detail}, status=500)
     return defaults.server_error(request)
 
 

@@ -121,9 +121,5 @@ class FeedPagination(pagination.CursorPagination):
         return cursor
 
 
-class CaseFeedPagination(FeedPagination):
-    ordering = ("updated_at", "id")
-
-
 class EventFeedPagination(FeedPagination):
     ordering = ("created_at", "id")

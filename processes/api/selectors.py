@@ -55,6 +55,11 @@ def case_in_scope(*, user, reference: str) -> Case:
     return case
 
 
+def case_as_published(*, case_id: int) -> Case:
+    """A case with what its public representation needs, whoever asks (webhook bodies)."""
+    return _with_case_relations(Case.objects.filter(pk=case_id)).get()
+
+
 def case_for_opener(*, user, case_id: int) -> Case | None:
     """The case an intake call answers with (the opener always sees what it opened)."""
     return _with_case_relations(policy.visible_cases(user).filter(pk=case_id)).first()

@@ -3,7 +3,7 @@ actions and analytics come with their apps)."""
 
 from django.urls import path, register_converter
 
-from processes.api import actions, views
+from processes.api import actions, feed, views
 
 
 class CaseReferenceConverter:
@@ -54,7 +54,8 @@ urlpatterns = [
     path("processes/", views.ProcessListView.as_view(), name="process-list"),
     path("processes/<api_code:code>/", views.ProcessDetailView.as_view(), name="process-detail"),
     path("cases/", views.CaseListView.as_view(), name="case-list"),
-    path("cases/changes/", views.CaseChangesView.as_view(), name="case-changes"),
+    path("cases/changes/", feed.CaseChangesView.as_view(), name="case-changes"),
+    path("events/", feed.EventFeedView.as_view(), name="event-feed"),
     path("cases/<case_ref:reference>/", views.CaseDetailView.as_view(), name="case-detail"),
     path("cases/<case_ref:reference>/events/", views.CaseEventListView.as_view(), name="case-events"),
     path("cases/<case_ref:reference>/forward/", actions.CaseForwardView.as_view(), name="case-forward"),

@@ -23,7 +23,7 @@ from processes import policy, services
 from processes.api import filters, selectors
 from processes.api import serializers as s
 from processes.api.errors import LIST_ERRORS, READ_ERRORS, error_responses
-from processes.api.pagination import CaseFeedPagination, EventFeedPagination, PagePagination
+from processes.api.pagination import EventFeedPagination, PagePagination
 from processes.api.parsers import BoundedJSONParser
 from processes.clock import ScheduleCache
 from processes.models import Case, Handoff
@@ -235,27 +235,6 @@ class CaseListView(CasePageMixin, PageListView):
                 code="external_id_taken",
             )
         return case_response(request, shown, status_code=201 if created else 200)
-
-
-@extend_schema(tags=["cases"])
-class CaseChangesView(CasePageMixin, PageListView):
-    """The feed integrations poll: cases in the caller's scope changed at or after `updated_since`,
-    oldest change first, with cursor pages. Poll again with the `updated_at` of the last case seen."""
-
-    serializer_class = s.CaseChangeSerializer
-    filterset_class = filters.CaseFilter
-    pagination_class = CaseFeedPagination
-    filter_backends = [DjangoFilterBackend]
-
-    def get_queryset(self):
-        return selectors.case_list(user=self.request.user)
-
-    @extend_schema(
-        operation_id="cases_changes",
-        responses={200: s.CaseChangeSerializer(many=True), **error_responses(*LIST_ERRORS)},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 @extend_schema(tags=["cases"])

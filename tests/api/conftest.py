@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from departments.api_keys import api_key_issue
 from processes import services
 from processes.models import Case, Handoff
 
@@ -33,10 +33,13 @@ def user(org):
 def api(user):
     """`api("card_center_agent")`: a client that sends that user's token, as an integration does."""
 
+    keys: dict[str, str] = {}
+
     def client(username: str) -> APIClient:
-        token, _ = Token.objects.get_or_create(user=user(username))
+        if username not in keys:
+            keys[username] = api_key_issue(username=username).key
         c = APIClient()
-        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        c.credentials(HTTP_AUTHORIZATION=f"Token {keys[username]}")
         return c
 
     return client

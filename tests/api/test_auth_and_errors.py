@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
+from departments.api_keys import api_key_revoke
 from departments.errors import InvalidInput, StateConflict
 from processes.api.errors import exception_handler
 
@@ -27,7 +27,7 @@ def test_an_unknown_or_revoked_token_is_401(api, user):
     client = api("call_center_agent")
     assert client.get("/api/v1/cases/").status_code == 200
 
-    Token.objects.filter(user=user("call_center_agent")).delete()  # revoked in the admin
+    api_key_revoke(username="call_center_agent")  # revoked in the admin or by command
 
     assert_error(client.get("/api/v1/cases/"), 401, "authentication_failed")
     bogus = APIClient()
@@ -100,10 +100,13 @@ def test_methods_not_allowed_and_media_types_are_json(api, story):
 
 
 def test_the_handler_maps_domain_errors_with_their_code_status_and_fields():
-    invalid = exception_handler(
-        InvalidInput("Invalid case.", extra={"fields": {"title": ["A title is required."]}}), {}
-    )
-    conflict = exception_handler(StateConflict("Only a pending handoff…", code="handoff_not_pending"), {})
+    from django.utils import translation
+
+    with translation.override("en"):  # the raised message is the English detail
+        invalid = exception_handler(
+            InvalidInput("Invalid case.", extra={"fields": {"title": ["A title is required."]}}), {}
+        )
+        conflict = exception_handler(StateConflict("Only a pending handoff…", code="handoff_not_pending"), {})
 
     assert (invalid.status_code, invalid.data) == (
         400,

@@ -19,8 +19,8 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
+from departments.api_keys import api_key_issue
 from processes.models import Case, Handoff
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -134,7 +134,7 @@ def _fire_together(
 def test_twenty_parallel_accepts_one_wins_nineteen_conflict(gunicorn, story, user):
     case = story.open()
     handoff = story.open_handoff(case)
-    key = Token.objects.create(user=user("call_center_agent")).key
+    key = api_key_issue(username="call_center_agent").key
 
     results = _fire_together(gunicorn, "POST", f"/api/v1/handoffs/{handoff.pk}/accept/", key)
 
@@ -147,7 +147,7 @@ def test_twenty_parallel_accepts_one_wins_nineteen_conflict(gunicorn, story, use
 
 
 def test_twenty_parallel_intakes_of_one_external_id_open_one_case(gunicorn, org, user):
-    key = Token.objects.create(user=user("call_center_agent")).key
+    key = api_key_issue(username="call_center_agent").key
     body = {
         "process": "COMPLAINT",
         "title": "并发受理",

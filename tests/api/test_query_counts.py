@@ -56,6 +56,11 @@ def test_cases_changes_feed(api, many_cases):
     assert_flat(api("call_center_agent"), "/api/v1/cases/changes/", most=12)
 
 
+def test_events_feed(api, many_cases):
+    assert_flat(api("call_center_agent"), "/api/v1/events/", most=6)
+    assert_flat(api("quality_officer"), "/api/v1/events/", most=6)
+
+
 def test_handoffs_list(api, many_cases):
     assert_flat(api("call_center_agent"), "/api/v1/handoffs/", most=12)
     assert_flat(api("quality_officer"), "/api/v1/handoffs/?ordering=response_due_at", most=12)

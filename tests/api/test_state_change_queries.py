@@ -65,7 +65,7 @@ def test_the_api_adds_only_the_authentication_to_each_state_change(api):
     _life(call, card)  # warm: the process's calendars, definitions and the users' permissions
     spent = _life(call, card)
     for step, sql in spent.items():
-        assert "authtoken_token" in sql[0], (step, sql[0])
+        assert "departments_apikey" in sql[0], (step, sql[0])
         assert len(sql) == SERVICE[step] + 1, (step, sql)
 
 

@@ -45,7 +45,7 @@ VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "
 # fmt: off
 ALLOWED_WORDS = {
     "baton", "sla", "kpi", "kpis", "nps", "csat", "qa", "p90", "id", "api", "it", "atm", "app", "sms",
-    "wechat", "csv", "xlsx", "django",
+    "wechat", "csv", "xlsx", "django", "webhook",
 }
 # fmt: on
 USERNAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b", re.IGNORECASE)  # call_center_agent, QUALITY_OFFICER

@@ -101,6 +101,7 @@ def test_another_survey_of_the_same_case_is_a_second_answer(api, demo_story):
         ({"csat": 3, "channel": "pigeon"}, "channel"),
         ({"csat": 3, "survey_id": ""}, "survey_id"),
         ({"csat": 3, "responded_at": "2999-01-01T00:00:00+08:00"}, "responded_at"),
+        ({"csat": 3, "responded_at": "0517-11-11T23:16:19Z"}, "responded_at"),
     ],
 )
 def test_out_of_range_or_missing_answers_are_400_and_nothing_is_saved(api, demo_story, payload, field):

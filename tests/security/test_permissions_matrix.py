@@ -127,7 +127,6 @@ autocomplete:user                              403    403    403    200     403
 catch_all                                      404    404    404    404     404   # /admin/no-such-page/
 app_list:auth                                  404    404    404    200     404
 app_list:axes                                  404    404    404    404     404
-app_list:authtoken                             404    404    404    404     404
 app_list:django_celery_beat                    404    404    404    200     404
 app_list:departments                           200    200    200    200     200
 app_list:processes                             200    200    200    200     200
@@ -160,11 +159,6 @@ axes_accessfailurelog_add                      403    403    403    403     403
 axes_accessfailurelog_change                   403    403    403    403     403
 axes_accessfailurelog_history                  403    403    403    403     403
 axes_accessfailurelog_delete                   403    403    403    403     403
-authtoken_tokenproxy_changelist                403    403    403    403     403
-authtoken_tokenproxy_add                       403    403    403    403     403
-authtoken_tokenproxy_change                    403    403    403    403     403
-authtoken_tokenproxy_history                   403    403    403    403     403
-authtoken_tokenproxy_delete                    403    403    403    403     403
 
 # -- schedules of the periodic work: the quality office's (roles.py) ----------------------------------
 django_celery_beat_periodictask_changelist     403    403    403    200     403
@@ -263,6 +257,23 @@ processes_notification_add                     403    403    403    403     403
 processes_notification_change                  403    403    403    200     200
 processes_notification_history                 403    403    403    200     200
 processes_notification_delete                  403    403    403    403     403
+# API keys: the quality office issues and revokes them (nobody deletes one); auditors read them
+departments_apikey_changelist                  403    403    403    200     200
+departments_apikey_add                         403    403    403    200     403
+departments_apikey_change                      403    403    403    200     200
+departments_apikey_history                     403    403    403    200     200
+departments_apikey_delete                      403    403    403    403     403
+# webhooks: the quality office manages subscriptions and replays deliveries; auditors read (no secrets)
+processes_webhooksubscription_changelist       403    403    403    200     200
+processes_webhooksubscription_add              403    403    403    200     403
+processes_webhooksubscription_change           403    403    403    200     200
+processes_webhooksubscription_history          403    403    403    200     200
+processes_webhooksubscription_delete           403    403    403    200     403
+processes_webhookdelivery_changelist           403    403    403    200     200
+processes_webhookdelivery_add                  403    403    403    403     403
+processes_webhookdelivery_change               403    403    403    200     200
+processes_webhookdelivery_history              403    403    403    200     200
+processes_webhookdelivery_delete               403    403    403    403     403
 # e-mail preferences: one's own (the object is card_center_agent's); the quality office sees all
 processes_notificationpreference_changelist    200    200    200    200     200
 processes_notificationpreference_add           200    200    200    200     200
@@ -366,6 +377,7 @@ GET    /api/v1/processes/{code}/                             401   200   200   2
 GET    /api/v1/cases/                                        401   200   200   200   200   200   200
 POST   /api/v1/cases/                                        401   201   201   201   201   403   201
 GET    /api/v1/cases/changes/                                401   200   200   200   200   200   200
+GET    /api/v1/events/                                       401   200   200   200   200   200   200
 GET    /api/v1/cases/{reference}/                            401   200   200   404   200   200   200
 GET    /api/v1/cases/{reference}/events/                     401   200   200   404   200   200   200
 POST   /api/v1/cases/{reference}/forward/                    401   200   200   404   200   403   403
@@ -415,6 +427,8 @@ PUBLIC = {
     "api/schema/": ("GET", {200}),
     "api/docs/": ("GET", {200}),
     "i18n/setlang/": ("POST", {302}),
+    # The catch-all after every API route: a JSON 404 for anything unknown under /api/, DEBUG or not.
+    "^api/(?P<path>.*)$": ("GET", {404}),
 }
 
 # Which of the seeded cases each role may see (the leak search's reference), and what the lists show.
@@ -602,11 +616,20 @@ def _seed() -> World:
     evaluation = Evaluation.objects.get(
         department=departments["CARD_CENTER"], kind=PeriodKind.MONTHLY, period_start=last_month.start
     )
-    token, _ = api_token_issue(username=USERNAMES["token"])
+    token = api_token_issue(username=USERNAMES["token"])
 
     # Rows of models without a service of their own (third-party, self-service, the worker's).
     heartbeat_record()
     install_schedules()
+    from processes.models import WebhookDelivery, WebhookSubscription
+    from processes.webhooks.signing import new_secret
+
+    hook = WebhookSubscription.objects.create(
+        name="CRM", url="https://crm.bank.example/hooks", secret=new_secret(), owner=users["officer"]
+    )
+    hook_delivery = WebhookDelivery.objects.create(
+        subscription=hook, event=CaseEvent.objects.filter(case=a).order_by("pk").first(), case=a
+    )
     preference = NotificationPreference.objects.create(
         user=card_center, kind=Notification.Kind.DUE_SOON, email=False
     )
@@ -628,7 +651,6 @@ def _seed() -> World:
         "axes.accessattempt": attempt.pk,
         "axes.accesslog": access_log.pk,
         "axes.accessfailurelog": failure_log.pk,
-        "authtoken.tokenproxy": call_center.pk,  # authtoken's admin names a token by its user's id
         "django_celery_beat.periodictask": PeriodicTask.objects.order_by("pk").first().pk,
         "django_celery_beat.clockedschedule": clocked.pk,
         "django_celery_beat.crontabschedule": CrontabSchedule.objects.order_by("pk").first().pk,
@@ -645,6 +667,9 @@ def _seed() -> World:
         "processes.stage": Stage.objects.get(process=processes["COMPLAINT"], code="INVESTIGATE_CARD").pk,
         "processes.notification": Notification.objects.order_by("pk").first().pk,
         "processes.notificationpreference": preference.pk,
+        "processes.webhooksubscription": hook.pk,
+        "departments.apikey": token.api_key.pk,
+        "processes.webhookdelivery": hook_delivery.pk,
         "processes.handoff": open_handoff(a).pk,
         "processes.caseevent": CaseEvent.objects.filter(case=a).order_by("pk").first().pk,
         "evaluations.kpi": Kpi.objects.order_by("pk").first().pk,

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from departments.api_keys import api_key_issue
 from departments.second_factor import needs_second_factor
 from processes import services
 
@@ -70,7 +70,7 @@ def test_a_quality_officer_without_a_confirmed_device_reaches_no_unmasked_data(c
 
     page = client.get(f"/admin/processes/case/{case.pk}/change/")
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_key_issue(username=officer.username).key}")
     body = api.get(f"/api/v1/cases/{case.reference}/").json()
 
     assert page.status_code == 302 and page["Location"].startswith("/admin/login/")
