@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from departments import snapshot as dept_snapshot
-from processes.models import ServiceProcess, Stage, StageTarget, Transition
+from processes.models import ServiceProcess, Stage, StageTarget, Transition, WebhookSubscription
 
 
 class Definition:
@@ -56,6 +56,7 @@ class _Cache:
         self.stamp = stamp
         self.definitions: dict[int, Definition] = {}
         self.by_code: dict[str, ServiceProcess] | None = None
+        self.webhooks: bool | None = None
         self.lock = threading.Lock()
 
 
@@ -79,6 +80,17 @@ def process_by_code(code: str, stamp: int | None) -> ServiceProcess | None:
     if cache.by_code is None:
         cache.by_code = {p.code: p for p in ServiceProcess.objects.all()}
     return cache.by_code.get(code)
+
+
+def webhooks_wanted(stamp: int | None) -> bool:
+    """Whether any webhook subscription is active (subscriptions change the stamp too): a state
+    change nudges webhook delivery only then."""
+    if stamp is None:
+        return WebhookSubscription.objects.filter(is_active=True).exists()
+    cache = _for(stamp)
+    if cache.webhooks is None:
+        cache.webhooks = WebhookSubscription.objects.filter(is_active=True).exists()
+    return cache.webhooks
 
 
 def definition(process_id: int, stamp: int | None) -> Definition:

@@ -134,10 +134,15 @@ class _Change:
             writes.update(case, [*sorted(self.case_fields), "updated_at"])
         if self.events:
             writes.insert(self.events)
-            if not self.entries and not notifications.muted_now():
+            if (
+                not self.entries
+                and not notifications.muted_now()
+                and definitions.webhooks_wanted(self.departments.stamp)
+            ):
                 # The events are the webhooks' outbox (the change feed): a nudge after commit; with
                 # outbox entries, the notifications' nudge carries it (one broker call per commit).
-                # Replayed history (muted) waits for beat instead of one message per change.
+                # Replayed history (muted) waits for beat instead of one message per change, and
+                # without an active subscription there is nobody to nudge for.
                 transaction.on_commit(webhook_delivery.kick, robust=True)
         notifications.enqueue(self.entries)
         if self.knows_open:
