@@ -177,3 +177,23 @@ def case(case: Case | str, actor) -> Locked | None:
     where, value = _case_where(case)
     me = _actor_id(actor)
     return _run(_statement("case", where), [me, me, value], with_handoff=False)
+
+
+def intake(actor, source: str, external_id: str) -> Case | None:
+    """The case this actor opened with this source + external id (no lock: the unique index decides
+    a race). The partial unique index's own condition is spelled out, as SQLite uses a partial index
+    only when the query repeats its WHERE term; no ORDER BY, which SQLite would follow down another
+    index instead of looking the key up."""
+    key = (connection.vendor, "intake")
+    sql = _sql.get(key)
+    if sql is None:
+        sql = (
+            f"SELECT {_CASE.columns()} FROM {_table(Case)} c "  # noqa: S608 (names from the models)
+            "WHERE c.created_by_id = %s AND c.source = %s AND c.external_id = %s AND NOT (c.external_id = '') "
+            "LIMIT 1"
+        )
+        _sql[key] = sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_actor_id(actor), source, external_id])
+        row = cursor.fetchone()
+    return _CASE.build(row) if row is not None else None
