@@ -442,7 +442,8 @@ def reset() -> None:
         # still TRUNCATE. The generated cases have no events of their own: all of them are the sweep's.
         cursor.execute("SELECT count(*) FROM processes_caseevent WHERE kind NOT IN ('breached', 'escalated')")
         assert cursor.fetchone()[0] == 0, "events that the sweep did not write"
-        cursor.execute("TRUNCATE processes_caseevent")
+        # Webhook deliveries reference events (none here: no subscriptions); truncated with them.
+        cursor.execute("TRUNCATE processes_caseevent, processes_webhookdelivery")
         for table in outbox_tables():
             cursor.execute(f"TRUNCATE {table}" if table == SCRATCH_OUTBOX else f"DELETE FROM {table}")
     vacuum_analyze()
