@@ -30,7 +30,9 @@ DETAILS = {
     "invalid_cursor": _("Invalid cursor."),
     "out_of_range": _("Give a time between 1900 and 9000."),
     "stale_page": _("The handoff named by the page is no longer open."),
-    "invalid_idempotency_key": _("The Idempotency-Key must have 1 to 255 characters."),
+    "invalid_idempotency_key": _(
+        "The Idempotency-Key must have 1 to 255 printable ASCII characters, without spaces."
+    ),
     "idempotency_key_reused": _("This Idempotency-Key was used with another request; use a new key."),
     "idempotency_key_in_progress": _("A request with this Idempotency-Key is still running."),
     # cases and handoffs

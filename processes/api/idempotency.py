@@ -14,6 +14,7 @@ used again; so is a key whose first request died unanswered (after five minutes)
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from datetime import timedelta
 
@@ -25,6 +26,8 @@ from django.utils import timezone
 from processes.models import IdempotencyKey
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
+# What the schema says a key is (processes/api/openapi.py): visible ASCII, no spaces.
+_PRINTABLE = re.compile(r"[!-~]+")
 NOT_STORED = {401, 429}
 # Longer than any request may run (gunicorn's timeout): an unanswered claim this old is abandoned.
 STALE = timedelta(minutes=5)
@@ -60,9 +63,11 @@ class IdempotencyMiddleware:
         owner = _owner(request)
         if owner is None:
             return self.get_response(request)  # unauthenticated: the view answers 401
-        if not 1 <= len(key) <= 255:
+        if not 1 <= len(key) <= 255 or not _PRINTABLE.fullmatch(key):
             return _error(
-                400, "invalid_idempotency_key", "The Idempotency-Key must have 1 to 255 characters."
+                400,
+                "invalid_idempotency_key",
+                "The Idempotency-Key must have 1 to 255 printable ASCII characters, without spaces.",
             )
         fingerprint = hashlib.sha256(
             request.method.encode() + b" " + request.path.encode() + b"\n" + request.body

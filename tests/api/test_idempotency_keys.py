@@ -137,16 +137,18 @@ def test_a_claim_abandoned_by_a_dead_process_frees_the_key(story):
 
 
 @pytest.mark.django_db
-def test_a_key_too_long_is_400_naming_the_header(story):
+@pytest.mark.parametrize("key", ["k" * 256, "two words", "é-key", "tab\tkey"])
+def test_a_key_the_schema_refuses_is_400_naming_the_header(story, key):
     case = story.open()
     answer = _client("call_center_agent").post(
         f"/api/v1/cases/{case.reference}/comments/",
         {"text": "一"},
         format="json",
-        HTTP_IDEMPOTENCY_KEY="k" * 256,
+        HTTP_IDEMPOTENCY_KEY=key,
     )
     assert answer.status_code == 400
     assert answer.json()["code"] == "invalid_idempotency_key" and "Idempotency-Key" in answer.json()["fields"]
+    assert not case.events.filter(kind="comment").exists()
 
 
 @pytest.mark.django_db
