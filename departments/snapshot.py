@@ -24,10 +24,6 @@ def stamp_subquery() -> Subquery:
     return Subquery(ConfigStamp.objects.filter(pk=1).values("value")[:1])
 
 
-def current_stamp() -> int | None:
-    return ConfigStamp.objects.filter(pk=1).values_list("value", flat=True).first()
-
-
 def load_schedules(calendar_ids: set[int]) -> dict[int, Schedule]:
     """Calendar id → Schedule for all the given calendars, in three queries."""
     if not calendar_ids:
