@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -22,8 +22,8 @@ from rest_framework.authentication import TokenAuthentication
 
 from departments import access
 from departments.errors import InvalidInput, NotFound
-from departments.models import ApiKey
-from departments.snapshot import stamp_subquery
+from departments.models import ApiKey, ConfigStamp
+from departments.rows import Rows, table
 
 LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often per key
 
@@ -85,14 +85,7 @@ class ApiKeyAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key: str):
         now = timezone.now()
-        # The configuration stamp in the same query: the request's permission and membership checks
-        # then come from the process's memory (departments/access.py).
-        row = (
-            ApiKey.objects.select_related("user")
-            .annotate(_stamp=stamp_subquery())
-            .filter(key_hash=key_hash(key))
-            .first()
-        )
+        row = _lookup(key_hash(key))
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not row.user.is_active:
@@ -101,3 +94,36 @@ class ApiKeyAuthentication(TokenAuthentication):
             ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)
         access.remember_stamp(row.user, row._stamp)
         return row.user, row
+
+
+_KEY = Rows(ApiKey, "k")
+_sql: dict[str, str] = {}
+
+
+def _lookup(hashed: str) -> ApiKey | None:
+    """The key with this hash and its user, with the configuration stamp read in the same statement:
+    the request's permission and membership checks then come from the process's memory
+    (departments/access.py). Every API request runs it, so it is SQL built once per process
+    (departments.rows), not a query compiled by the ORM each time."""
+    sql = _sql.get(connection.vendor)
+    if sql is None:
+        users = Rows(get_user_model(), "u")
+        sql = _sql[connection.vendor] = (
+            f"SELECT {_KEY.columns()}, {users.columns()}, "  # noqa: S608 (names from the models)
+            f"(SELECT value FROM {table(ConfigStamp)} WHERE id = 1) "
+            f"FROM {table(ApiKey)} k JOIN {table(get_user_model())} u ON u.id = k.user_id "
+            "WHERE k.key_hash = %s"
+        )
+        _users[connection.vendor] = users
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hashed])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    row = _KEY.build(found[: _KEY.width])
+    row.user = _users[connection.vendor].build(found[_KEY.width : -1])
+    row._stamp = found[-1]
+    return row
+
+
+_users: dict[str, Rows] = {}

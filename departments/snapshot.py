@@ -3,7 +3,7 @@
 A state change needs the receiving department's calendar for every due time it computes; loading it
 costs three queries. Each process keeps what it loaded under the value of the configuration stamp
 (`ConfigStamp`) it was loaded with. A caller passes the stamp it read, usually as one more column of
-the statement that locks its rows (`stamp_subquery()`), and gets the copy of that stamp: an edit in
+the statement that locks its rows (processes.locking) or finds its API key, and gets the copy of that stamp: an edit in
 the admin changes the stamp, so the next computation in any process loads the calendar again.
 
 Without a stamp (a flushed test database) nothing is kept: every call loads afresh.
@@ -14,14 +14,8 @@ from __future__ import annotations
 import threading
 from datetime import time
 
-from django.db.models import Subquery
-
 from departments.business_time import Schedule
-from departments.models import BusinessCalendar, CalendarException, ConfigStamp, Department, WorkingHours
-
-
-def stamp_subquery() -> Subquery:
-    return Subquery(ConfigStamp.objects.filter(pk=1).values("value")[:1])
+from departments.models import BusinessCalendar, CalendarException, Department, WorkingHours
 
 
 def load_schedules(calendar_ids: set[int]) -> dict[int, Schedule]:

@@ -1,10 +1,9 @@
 """The statements that open every state change: the case row, and its named or open handoff, locked
 in one statement, with what the checks after it need as extra columns.
 
-They are written as SQL, built once per process from the models' fields. Each state change runs one
-of them, and building them through the ORM's query compiler took more CPU time than PostgreSQL took
-to plan and run them (`make bench-engine`). Values go through the converters the ORM would apply, so
-a new field needs no change here.
+They are written as SQL, built once per process from the models' fields (departments.rows): each
+state change runs one of them, and building them through the ORM's query compiler took more CPU time
+than PostgreSQL took to plan and run them (`make bench-engine`).
 
 Lock order: handoff and case together (`FOR NO KEY UPDATE OF h, c`), or the case alone. After a wait
 PostgreSQL re-reads both locked rows and re-checks the WHERE clause, so a handoff that another
@@ -24,9 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model
 
 from departments.models import ConfigStamp, Department, Membership
+from departments.rows import Rows
+from departments.rows import table as _table
 from processes.models import Case, Handoff
 
 
@@ -37,48 +37,9 @@ class Locked:
     stamp: int | None
 
 
-class _Rows:
-    """How to select a model's concrete fields under an alias and turn a row back into an instance."""
-
-    def __init__(self, model: type[Model], alias: str) -> None:
-        self.model, self.alias = model, alias
-        self.fields = list(model._meta.concrete_fields)
-        self.attnames = [f.attname for f in self.fields]
-        self.width = len(self.fields)
-        self._converters: list[tuple[int, list, Any]] | None = None
-
-    def columns(self) -> str:
-        qn = connection.ops.quote_name
-        return ", ".join(f"{self.alias}.{qn(f.column)}" for f in self.fields)
-
-    def converters(self) -> list[tuple[int, list, Any]]:
-        if self._converters is None:
-            found = []
-            for i, field in enumerate(self.fields):
-                col = field.get_col(self.alias)
-                chain = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-                if chain:
-                    found.append((i, chain, col))
-            self._converters = found
-        return self._converters
-
-    def build(self, values: tuple) -> Model:
-        values = list(values)
-        for i, chain, col in self.converters():
-            value = values[i]
-            for convert in chain:
-                value = convert(value, col, connection)
-            values[i] = value
-        return self.model.from_db(connection.alias, self.attnames, values)
-
-
-_CASE = _Rows(Case, "c")
-_HANDOFF = _Rows(Handoff, "h")
+_CASE = Rows(Case, "c")
+_HANDOFF = Rows(Handoff, "h")
 _sql: dict[tuple[str, str], str] = {}
-
-
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _extras(*, with_member: bool) -> str:

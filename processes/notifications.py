@@ -241,23 +241,29 @@ def entry(kind: str, key: str, *, at: datetime, case_id: int | None = None, **fa
     return OutboxEntry(kind=kind, dedup_key=key[:200], case_id=case_id, facts=facts, created_at=at)
 
 
-def enqueue(entries: list[OutboxEntry]) -> None:
+def enqueue(entries: list[OutboxEntry], *, webhooks: bool = True) -> None:
     """Write the entries in the caller's transaction; a duplicate key is silently the same message.
+    `webhooks`: whether the commit also wrote events that a webhook subscription waits for.
 
     Each entry carries its writer's `at`, never the wall clock: a service replaying the past (or a
     test at a fixed date) must find its own rows due at its own `now`."""
     if not entries or _muted.get():
         return
     writes.insert(entries, ignore_conflicts=True)
-    transaction.on_commit(kick_delivery, robust=True)
+    transaction.on_commit(kick_delivery if webhooks else _kick_notifications, robust=True)
 
 
 def muted_now() -> bool:
     return _muted.get()
 
 
-def kick_delivery() -> None:
-    """Ask a worker to deliver now. With the broker down this fails fast and beat delivers later."""
+def _kick_notifications() -> None:
+    kick_delivery(webhooks=False)
+
+
+def kick_delivery(webhooks: bool = True) -> None:
+    """Ask a worker to deliver now (and webhooks too). With the broker down this fails fast and beat
+    delivers later."""
     from processes.tasks import deliver_notifications, deliver_webhooks
 
     app = deliver_notifications.app
@@ -271,8 +277,8 @@ def kick_delivery() -> None:
             # a refusing broker, in the request that committed.
             producer.connection.ensure_connection(max_retries=0, timeout=app.conf.broker_connection_timeout)
             deliver_notifications.apply_async(retry=False, producer=producer)
-            # The same commit wrote timeline events: webhooks follow them (processes.webhooks).
-            deliver_webhooks.apply_async(retry=False, producer=producer)
+            if webhooks:  # the same commit wrote timeline events: webhooks follow them
+                deliver_webhooks.apply_async(retry=False, producer=producer)
     except Exception as exc:  # the outbox row is safe; only the shortcut failed
         log.warning("could not reach the broker to deliver notifications now: %s", exc)
 

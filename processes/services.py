@@ -132,19 +132,17 @@ class _Change:
         if self.touched:
             case.updated_at = max(self.at, case.updated_at) if case.updated_at else self.at
             writes.update(case, [*sorted(self.case_fields), "updated_at"])
+        webhooks = False
         if self.events:
             writes.insert(self.events)
-            if (
-                not self.entries
-                and not notifications.muted_now()
-                and definitions.webhooks_wanted(self.departments.stamp)
-            ):
-                # The events are the webhooks' outbox (the change feed): a nudge after commit; with
-                # outbox entries, the notifications' nudge carries it (one broker call per commit).
-                # Replayed history (muted) waits for beat instead of one message per change, and
-                # without an active subscription there is nobody to nudge for.
+            # The events are the webhooks' outbox (the change feed): a nudge after commit, in the
+            # same broker call as the notifications' nudge when there is one. Replayed history
+            # (muted) waits for beat instead of one message per change, and without an active
+            # subscription there is nobody to nudge for.
+            webhooks = not notifications.muted_now() and definitions.webhooks_wanted(self.departments.stamp)
+            if webhooks and not self.entries:
                 transaction.on_commit(webhook_delivery.kick, robust=True)
-        notifications.enqueue(self.entries)
+        notifications.enqueue(self.entries, webhooks=webhooks)
         if self.knows_open:
             case.open_handoffs = [self.open_handoff] if self.open_handoff is not None else []
         case.schedules = self.departments

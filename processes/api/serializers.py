@@ -12,7 +12,7 @@ from departments import access
 from departments.bounds import StrictCharField
 from departments.models import Department, Membership
 from processes import definitions, policy
-from processes.api.base import ModelSerializer
+from processes.api.base import ModelSerializer, Serializer
 from processes.clock import sla_state
 from processes.models import (
     Case,
@@ -32,7 +32,7 @@ TEXT_MAX = 20000
 # ==================================================================================================
 # Output
 # ==================================================================================================
-class SlaSerializer(serializers.Serializer):
+class SlaSerializer(Serializer):
     clock = serializers.ChoiceField(
         choices=["response", "resolution", "none"],
         help_text="The clock that runs now: response while pending, resolution once accepted.",
@@ -115,7 +115,7 @@ class OpenHandoffSerializer(HandoffSerializer):
         read_only_fields = fields
 
 
-class CustomerSerializer(serializers.Serializer):
+class CustomerSerializer(Serializer):
     id = StrictCharField()
     name = StrictCharField()
     phone = StrictCharField()
@@ -218,7 +218,7 @@ class MemberSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class CalendarSummarySerializer(serializers.Serializer):
+class CalendarSummarySerializer(Serializer):
     code = StrictCharField()
     name = StrictCharField()
     time_zone = StrictCharField()
@@ -236,7 +236,7 @@ class DepartmentSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class TargetSerializer(serializers.Serializer):
+class TargetSerializer(Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices)
     response_minutes = serializers.IntegerField()
     resolution_minutes = serializers.IntegerField()
@@ -272,7 +272,7 @@ class TransitionSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class EndToEndTargetSerializer(serializers.Serializer):
+class EndToEndTargetSerializer(Serializer):
     urgent = serializers.IntegerField(source="e2e_hours_urgent")
     high = serializers.IntegerField(source="e2e_hours_high")
     normal = serializers.IntegerField(source="e2e_hours_normal")
@@ -312,7 +312,7 @@ class ProcessSerializer(ModelSerializer):
 # ==================================================================================================
 # Input: one per state change
 # ==================================================================================================
-class CaseOpenInputSerializer(serializers.Serializer):
+class CaseOpenInputSerializer(Serializer):
     process = StrictCharField(max_length=50, help_text="Process code, e.g. `COMPLAINT`.")
     title = StrictCharField(max_length=300)
     channel = serializers.ChoiceField(choices=Case.Channel.choices)
@@ -341,12 +341,12 @@ class CaseOpenInputSerializer(serializers.Serializer):
         return process
 
 
-class ForwardInputSerializer(serializers.Serializer):
+class ForwardInputSerializer(Serializer):
     to_stage = StrictCharField(max_length=50, help_text="Code of the next stage of the process.")
     note = StrictCharField(max_length=NOTE_MAX, allow_blank=True, default="")
 
 
-class ResolveInputSerializer(serializers.Serializer):
+class ResolveInputSerializer(Serializer):
     resolution = StrictCharField(max_length=TEXT_MAX)
     recovery_measure = serializers.ChoiceField(choices=Case.Recovery.choices)
     compensation_amount = serializers.DecimalField(
@@ -359,7 +359,7 @@ class ResolveInputSerializer(serializers.Serializer):
     )
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(Serializer):
     reason = StrictCharField(max_length=NOTE_MAX)
 
 
@@ -379,17 +379,17 @@ class ReturnInputSerializer(ReasonInputSerializer):
     pass
 
 
-class CommentInputSerializer(serializers.Serializer):
+class CommentInputSerializer(Serializer):
     text = StrictCharField(max_length=TEXT_MAX)
 
 
-class CompensationDecisionInputSerializer(serializers.Serializer):
+class CompensationDecisionInputSerializer(Serializer):
     approve = serializers.BooleanField()
     note = StrictCharField(
         max_length=NOTE_MAX, allow_blank=True, default="", help_text="Required when rejecting."
     )
 
 
-class PauseInputSerializer(serializers.Serializer):
+class PauseInputSerializer(Serializer):
     cause = serializers.ChoiceField(choices=PauseSegment.Cause.choices)
     note = StrictCharField(max_length=NOTE_MAX, allow_blank=True, default="")

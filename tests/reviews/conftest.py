@@ -25,4 +25,4 @@ def world(db) -> ReviewWorld:
 @pytest.fixture
 def no_kick(monkeypatch):
     """Deliveries are left to explicit runs of the outbox (the after-commit kick would send at once)."""
-    monkeypatch.setattr("processes.notifications.kick_delivery", lambda: None)
+    monkeypatch.setattr("processes.notifications.kick_delivery", lambda *args, **kwargs: None)

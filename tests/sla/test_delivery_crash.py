@@ -65,7 +65,7 @@ def test_a_worker_killed_mid_delivery_resends_at_most_the_message_in_flight(
     if not settings.REDIS_URL:
         pytest.skip("needs Redis (set REDIS_URL)")
     # The after-commit kick would deliver at once, in this process; the worker is to do it
-    monkeypatch.setattr("processes.notifications.kick_delivery", lambda: None)
+    monkeypatch.setattr("processes.notifications.kick_delivery", lambda *args, **kwargs: None)
     smtp_port, inbox = slow_smtp_server
     # Given 200 messages waiting: 100 intakes, each telling the call center's agent and lead
     for n in range(MESSAGES // 2):

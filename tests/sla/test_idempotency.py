@@ -137,7 +137,7 @@ def _in_threads(target, count: int = 2) -> list:
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_in_parallel_threads_mark_and_tell_each_handoff_once(monkeypatch, open_case):
     # Given 30 overdue intake handoffs (deliveries are left to the explicit runs below)
-    monkeypatch.setattr("processes.notifications.kick_delivery", lambda: None)
+    monkeypatch.setattr("processes.notifications.kick_delivery", lambda *args, **kwargs: None)
     cases = [open_case(at=T0) for _ in range(30)]
     handoff_ids = set(Handoff.objects.filter(case__in=cases).values_list("pk", flat=True))
     now = T0 + minutes(16)

@@ -34,7 +34,7 @@ def _someone_waits_on_a_lock() -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_a_sweep_while_a_service_holds_the_case_does_not_deadlock(monkeypatch, open_case, user):
     assert connection.vendor == "postgresql"
-    monkeypatch.setattr("processes.notifications.kick_delivery", lambda: None)
+    monkeypatch.setattr("processes.notifications.kick_delivery", lambda *args, **kwargs: None)
     # Given an overdue intake handoff
     case = open_case(at=T0)
     handoff = open_handoff(case)
