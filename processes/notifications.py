@@ -264,23 +264,14 @@ def _kick_notifications() -> None:
 def kick_delivery(webhooks: bool = True) -> None:
     """Ask a worker to deliver now (and webhooks too). With the broker down this fails fast and beat
     delivers later."""
+    from processes import nudges
     from processes.tasks import deliver_notifications, deliver_webhooks
 
-    app = deliver_notifications.app
-    try:
-        if app.conf.task_always_eager:
-            deliver_notifications.apply_async(retry=False)
-            return
-        with app.producer_or_acquire() as producer:
-            # One connection attempt, bounded by the connect timeout. Left to itself, kombu's connect
-            # loop sleeps 2 s, then 4 s, before it looks at that timeout again: about 6 s per kick with
-            # a refusing broker, in the request that committed.
-            producer.connection.ensure_connection(max_retries=0, timeout=app.conf.broker_connection_timeout)
-            deliver_notifications.apply_async(retry=False, producer=producer)
-            if webhooks:  # the same commit wrote timeline events: webhooks follow them
-                deliver_webhooks.apply_async(retry=False, producer=producer)
-    except Exception as exc:  # the outbox row is safe; only the shortcut failed
-        log.warning("could not reach the broker to deliver notifications now: %s", exc)
+    if deliver_notifications.app.conf.task_always_eager:
+        deliver_notifications.apply_async(retry=False)
+        return
+    # The same commit wrote timeline events when `webhooks`: webhooks follow them.
+    nudges.publish([deliver_notifications, deliver_webhooks] if webhooks else [deliver_notifications])
 
 
 # -- the registry of kinds ---------------------------------------------------------------------------

@@ -37,8 +37,10 @@ def sla_sweep(self) -> dict:
 def deliver_notifications(self) -> dict:
     from django.conf import settings
 
+    from processes import nudges
     from processes.outbox import deliver_due
 
+    nudges.taken(self)
     sent, failed = deliver_due()
     if sent + failed >= settings.BATON_MAIL_BATCH:
         self.apply_async(countdown=1)
@@ -59,8 +61,10 @@ def auto_close_resolved(self) -> int:
 def deliver_webhooks(self) -> dict:
     from django.conf import settings
 
+    from processes import nudges
     from processes.webhooks.delivery import deliver_due
 
+    nudges.taken(self)
     started = time.monotonic()
     delivered, failed = deliver_due()
     if delivered + failed >= settings.BATON_WEBHOOK_BATCH or (

@@ -273,17 +273,11 @@ def webhook_enable(*, ids: list[int]) -> int:
 def kick() -> None:
     """Ask a worker to deliver webhooks now; with the broker down, beat does it within a minute.
     Not in eager mode (tests call the delivery themselves)."""
+    from processes import nudges
     from processes.tasks import deliver_webhooks
 
-    app = deliver_webhooks.app
-    if app.conf.task_always_eager:
-        return
-    try:
-        with app.producer_or_acquire() as producer:
-            producer.connection.ensure_connection(max_retries=0, timeout=app.conf.broker_connection_timeout)
-            deliver_webhooks.apply_async(retry=False, producer=producer)
-    except Exception as exc:  # the events are safe in the feed; only the shortcut failed
-        log.warning("could not reach the broker to deliver webhooks now: %s", exc)
+    if not deliver_webhooks.app.conf.task_always_eager:
+        nudges.publish([deliver_webhooks])
 
 
 # -- the owner's e-mail when a subscription is disabled ---------------------------------------------
