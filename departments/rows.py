@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -44,10 +44,11 @@ class Rows:
         return self._converters
 
     def build(self, values: tuple | list) -> Model:
+        conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: each read through it is a context lookup
         values = list(values)
         for i, chain, col in self.converters():
             value = values[i]
             for convert in chain:
-                value = convert(value, col, connection)
+                value = convert(value, col, conn)
             values[i] = value
-        return self.model.from_db(connection.alias, self.attnames, values)
+        return self.model.from_db(conn.alias, self.attnames, values)
