@@ -333,10 +333,10 @@ SPECTACULAR_SETTINGS = {
         "FeedbackChannelEnum": "evaluations.models.CustomerFeedback.Channel",
         "PeriodKindEnum": "evaluations.periods.PeriodKind",
         "KpiCodeEnum": "evaluations.models.Kpi.Code",
-        "ReviewStatusEnum": "evaluations.review_models.ImprovementReview.Status",
-        "ActionStatusEnum": "evaluations.review_models.ImprovementAction.Status",
-        "ActionKindEnum": "evaluations.review_models.ImprovementAction.Kind",
-        "ActionEventKindEnum": "evaluations.review_models.ImprovementActionEvent.Kind",
+        "ReviewStatusEnum": "evaluations.reviews.models.ImprovementReview.Status",
+        "ActionStatusEnum": "evaluations.reviews.models.ImprovementAction.Status",
+        "ActionKindEnum": "evaluations.reviews.models.ImprovementAction.Kind",
+        "ActionEventKindEnum": "evaluations.reviews.models.ImprovementActionEvent.Kind",
     },
     # The API's path converters (processes/api/urls.py), so that the schema says what a URL accepts.
     "PATH_CONVERTER_OVERRIDES": {

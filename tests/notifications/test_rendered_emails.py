@@ -31,8 +31,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from departments.models import Department, Membership, UserSettings
-from evaluations import reviews
-from evaluations.review_models import ImprovementAction
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ImprovementAction
 from evaluations.services import kpi_ensure_defaults
 from processes import services
 from processes.models import Case, Handoff, Notification, NotificationPreference

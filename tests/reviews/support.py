@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from departments.models import Membership, UserSettings
 from departments.roles import QUALITY_OFFICE, STAFF, ensure_role_groups
-from evaluations import reviews
+from evaluations.reviews import services as reviews
 from processes import services as process_services
 from processes.models import Case, Handoff, ServiceProcess, Stage, StageTarget, Transition
 from processes.notifications import muted

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from evaluations.periods import PeriodKind, period_containing, today
-from evaluations.review_models import ImprovementReview
+from evaluations.reviews.models import ImprovementReview
 from processes.models import Notification
 from tests.real_worker import database_url, redis_url, stop, tail
 

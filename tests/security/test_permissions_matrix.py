@@ -529,12 +529,12 @@ def _seed() -> World:
     from config.beat import install_schedules
     from departments.demo import seed_organisation
     from departments.services import heartbeat_record
-    from evaluations import reviews
     from evaluations import services as evaluation_services
     from evaluations.demo import ensure_scorecard
     from evaluations.models import Evaluation, Kpi, Level
     from evaluations.periods import TZ, PeriodKind, period_containing, today
-    from evaluations.review_models import ImprovementAction
+    from evaluations.reviews import services as reviews
+    from evaluations.reviews.models import ImprovementAction
     from processes import services
     from processes.api.tokens import api_token_issue
     from processes.demo import seed_processes

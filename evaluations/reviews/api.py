@@ -1,7 +1,7 @@
 """Improvement reviews and actions in /api/v1/ (SPEC §5): `GET /reviews/`, `GET /reviews/{id}/`,
 `GET|POST /actions/`, `GET|PATCH /actions/{id}/`.
 
-Reads within the caller's scope (evaluations.review_policy; 404 outside it), writes through
+Reads within the caller's scope (evaluations.reviews.policy; 404 outside it), writes through
 evaluations.reviews (400/403/409 from the domain errors, through the project's exception handler).
 A status change must follow open → in progress → done → verified / not effective: skipping a step is
 409 `action_step_skipped`, any other change the path does not allow 409
@@ -34,12 +34,12 @@ from departments.bounds import (
 )
 from departments.errors import NotFound
 from departments.models import Department
-from evaluations import review_policy as policy
-from evaluations import reviews
 from evaluations.models import Kpi
 from evaluations.periods import PeriodKind, today
-from evaluations.review_findings import findings_in_scope
-from evaluations.review_models import ImprovementAction, ImprovementActionEvent, ImprovementReview
+from evaluations.reviews import policy
+from evaluations.reviews import services as reviews
+from evaluations.reviews.findings import findings_in_scope
+from evaluations.reviews.models import ImprovementAction, ImprovementActionEvent, ImprovementReview
 from processes.api.base import ModelSerializer
 from processes.api.errors import LIST_ERRORS, WRITE_ERRORS, error_responses
 from processes.api.filters import StableOrderingFilter

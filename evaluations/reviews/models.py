@@ -1,8 +1,8 @@
 """Improvement reviews (PDCA): the cycles that schedule them, the reviews themselves, the improvement
 actions they decide and each action's append-only history.
 
-Imported at the end of evaluations/models.py, so these are models of the `evaluations` app. Every
-write goes through evaluations/reviews.py; nothing here has logic beyond derived properties.
+Re-exported by the evaluations.models package, so these are models of the `evaluations` app. Every
+write goes through evaluations.reviews.services; nothing here has logic beyond derived properties.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
-from evaluations.models import Kpi, Level, Scorecard
+from evaluations.models.evaluation import Kpi, Level, Scorecard
 from evaluations.periods import Period, PeriodKind
 
 __all__ = ["ImprovementAction", "ImprovementActionEvent", "ImprovementReview", "ReviewCycle"]
@@ -128,7 +128,7 @@ class ReviewCycle(models.Model):
 
 class ImprovementReview(models.Model):
     """One run of a cycle for one period: the findings (data, built by
-    `evaluations.review_findings.findings_build`), the minutes of the meeting and its actions."""
+    `evaluations.reviews.findings.findings_build`), the minutes of the meeting and its actions."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")

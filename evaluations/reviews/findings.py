@@ -21,7 +21,7 @@ from departments.models import Department
 from evaluations import kpis
 from evaluations.models import Direction, Evaluation, Inspection, Kpi
 from evaluations.periods import TZ, Period
-from evaluations.review_models import ImprovementAction, ImprovementReview
+from evaluations.reviews.models import ImprovementAction, ImprovementReview
 from processes.models import CaseEvent, Handoff
 from processes.policy import mask_name
 

@@ -421,6 +421,3 @@ class EvaluationScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi_code}: {self.value}"
-
-
-from evaluations.review_models import *  # noqa: E402, F403

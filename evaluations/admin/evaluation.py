@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.errors import ApplicationError, NotFound
 from evaluations import charts, exports, policy, selectors, services
-from evaluations.admin_errors import error_text
+from evaluations.admin.errors import error_text
 from evaluations.forms import (
     ComputeForm,
     FeedbackForm,
@@ -652,6 +652,3 @@ def _heat_rows(matrix: selectors.FlowMatrix, metric: str) -> list[dict[str, Any]
             }
         )
     return rows
-
-
-from evaluations import admin_reviews  # noqa: E402,F401

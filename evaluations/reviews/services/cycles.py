@@ -13,7 +13,7 @@ run is due. A sweep after downtime finds it in the past and runs every missed pe
 in its own transaction, at most BATON_REVIEW_CATCH_UP of them (older missed periods are skipped and
 the skip is recorded on the cycle).
 
-The findings are built by evaluations.review_findings, the e-mails by evaluations.review_emails.
+The findings are built by evaluations.reviews.findings, the e-mails by evaluations.reviews.emails.
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ from django.utils import timezone
 
 from departments.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments.models import Department
-from evaluations import kpis, review_emails, services
+from evaluations import kpis, services
 from evaluations import policy as evaluation_policy
-from evaluations import review_policy as policy
 from evaluations.models import EvaluationRun, EvaluationScore, Kpi, Level, Scorecard
 from evaluations.periods import TZ, Period, PeriodKind, period_containing, period_starting
-from evaluations.review_findings import findings_build
-from evaluations.review_models import (
+from evaluations.reviews import emails as review_emails
+from evaluations.reviews import policy
+from evaluations.reviews.findings import findings_build
+from evaluations.reviews.models import (
     MAX_RUN_DAY,
     ImprovementAction,
     ImprovementActionEvent,

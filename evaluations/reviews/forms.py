@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from departments.bounds import BoundedFormDateField
 from departments.errors import ApplicationError, InvalidInput
 from departments.models import Department
-from evaluations import reviews
 from evaluations.models import Kpi
-from evaluations.review_models import ImprovementAction, ImprovementReview, ReviewCycle
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ImprovementAction, ImprovementReview, ReviewCycle
 from processes.admin.common import error_text as process_error_text
 
 # The services speak English to logs and the API; staff read these, by stable error code.

@@ -24,8 +24,8 @@ from django.utils.translation import ngettext
 
 from departments.models import Membership
 from evaluations.models import Kpi, Level
-from evaluations.review_findings import findings_in_scope
-from evaluations.review_models import ImprovementAction, ImprovementReview
+from evaluations.reviews.findings import findings_in_scope
+from evaluations.reviews.models import ImprovementAction, ImprovementReview
 from processes import notifications
 from processes.models import Notification
 from processes.notifications import Recipient

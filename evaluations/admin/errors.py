@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from departments.errors import ApplicationError
-from evaluations.review_forms import ERROR_MESSAGES as REVIEW_ERROR_MESSAGES
+from evaluations.reviews.forms import ERROR_MESSAGES as REVIEW_ERROR_MESSAGES
 from processes.admin.common import error_text as process_error_text
 
 # The inspections', feedback's and evaluations' codes; the reviews' are in review_forms.

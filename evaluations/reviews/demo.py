@@ -17,10 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from departments.errors import InvalidInput
-from evaluations import kpis, reviews, services
+from evaluations import kpis, services
 from evaluations.models import Direction, EvaluationScore, Kpi, Scorecard
 from evaluations.periods import TZ, Period, PeriodKind, period_containing
-from evaluations.review_models import ImprovementAction, ImprovementReview, ReviewCycle
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ImprovementAction, ImprovementReview, ReviewCycle
 from processes.notifications import muted
 
 CYCLE_NAME = "月度服务质量改进评审"

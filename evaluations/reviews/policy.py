@@ -19,7 +19,7 @@ from departments import policy as dept_policy
 from departments.errors import PermissionDenied
 from departments.models import Membership
 from evaluations import policy as evaluation_policy
-from evaluations.review_models import ImprovementAction, ImprovementReview
+from evaluations.reviews.models import ImprovementAction, ImprovementReview
 
 ADMINISTER_CYCLES = "evaluations.change_reviewcycle"
 VERIFY_ACTIONS = "evaluations.verify_improvementaction"

@@ -2,7 +2,7 @@
 its findings, scorecards, charts, minutes and actions, and the improvement actions with "my actions"
 for their owners.
 
-Thin by design (CONVENTIONS §1–2): reads within the user's scope (evaluations.review_policy), every
+Thin by design (CONVENTIONS §1–2): reads within the user's scope (evaluations.reviews.policy), every
 write one call of an evaluations.reviews function. Imported at the end of evaluations/admin.py.
 """
 
@@ -23,12 +23,14 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.errors import ApplicationError, InvalidInput
 from departments.models import Department, Membership
-from evaluations import charts, review_emails, reviews, selectors
-from evaluations import review_policy as policy
+from evaluations import charts, selectors
 from evaluations.models import Evaluation
 from evaluations.periods import Period, period_containing, today
-from evaluations.review_findings import findings_in_scope
-from evaluations.review_forms import (
+from evaluations.reviews import emails as review_emails
+from evaluations.reviews import policy
+from evaluations.reviews import services as reviews
+from evaluations.reviews.findings import findings_in_scope
+from evaluations.reviews.forms import (
     ActionCreateForm,
     ActionEditForm,
     ActionStatusForm,
@@ -37,7 +39,7 @@ from evaluations.review_forms import (
     add_service_errors,
     error_text,
 )
-from evaluations.review_models import ImprovementAction, ImprovementReview, ReviewCycle
+from evaluations.reviews.models import ImprovementAction, ImprovementReview, ReviewCycle
 
 REVIEW_CSS = {"all": ["evaluations/admin.css", "evaluations/reviews.css"]}
 TREND_PERIODS = 6

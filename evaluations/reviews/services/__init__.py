@@ -1,0 +1,46 @@
+"""Every write of review cycles, reviews and improvement actions, one function each, used by the
+admin, the API, the tasks and the demo alike."""
+
+from evaluations.reviews.services.cycles import (
+    CYCLE_FIELDS,
+    EDITABLE,
+    STEP,
+    TRANSITIONS,
+    VERDICTS,
+    action_change_status,
+    action_create,
+    action_update,
+    actions_remind,
+    findings_build,
+    owners_for,
+    review_close,
+    review_cycle_check,
+    review_cycle_create,
+    review_cycle_run,
+    review_cycle_run_due,
+    review_cycle_update,
+    reviewed_department_ids,
+    run_due_at,
+)
+
+__all__ = [
+    "CYCLE_FIELDS",
+    "EDITABLE",
+    "STEP",
+    "TRANSITIONS",
+    "VERDICTS",
+    "action_change_status",
+    "action_create",
+    "action_update",
+    "actions_remind",
+    "findings_build",
+    "owners_for",
+    "review_close",
+    "review_cycle_check",
+    "review_cycle_create",
+    "review_cycle_run",
+    "review_cycle_run_due",
+    "review_cycle_update",
+    "reviewed_department_ids",
+    "run_due_at",
+]
