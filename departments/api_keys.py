@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
+from core.errors import InvalidInput, NotFound
 from departments import access
-from departments.errors import InvalidInput, NotFound
 from departments.models import ApiKey
 from departments.snapshot import stamp_subquery
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from departments.business_time import validate_hours
-from departments.errors import InvalidInput
 from departments.models import BusinessCalendar, CalendarException, Heartbeat, WorkingHours
 
 

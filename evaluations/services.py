@@ -1,5 +1,5 @@
 """Every write of the evaluations app: one function each, used by the admin, the API, the commands
-and the demo alike (CONVENTIONS §1–2). Domain errors come from departments.errors: InvalidInput
+and the demo alike (CONVENTIONS §1–2). Domain errors come from core.errors: InvalidInput
 (400, with `fields`), PermissionDenied (403), NotFound (404), StateConflict (409)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments import policy as dept_policy
-from departments.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments.models import Department, Membership
 from evaluations import kpis, policy
 from evaluations.models import (

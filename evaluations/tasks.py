@@ -1,5 +1,5 @@
 """Celery tasks of the evaluations app: a thin interface over the services. Ids in, service inside,
-rerun-safe; the beat entries are declared in config/beat.py."""
+rerun-safe; the beat entries are declared in core/beat.py."""
 
 from __future__ import annotations
 

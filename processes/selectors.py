@@ -15,9 +15,10 @@ from datetime import date, datetime, timedelta
 from django.db import models
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.text import localized_name
 from departments import policy as dept_policy
 from departments.models import Department
 from processes import policy
@@ -40,16 +41,6 @@ CURRENT_DUE = models.Case(
     default=F("resolution_due_at"),
     output_field=models.DateTimeField(),
 )
-
-
-def localized_name(obj) -> str:
-    """`name_en` when the active language is English and the row has one; `name` otherwise."""
-    if obj is None:
-        return ""
-    name_en = getattr(obj, "name_en", "")
-    if name_en and (get_language() or "").startswith("en"):
-        return name_en
-    return obj.name
 
 
 def user_label(user) -> str:

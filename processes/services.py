@@ -20,10 +20,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
+from core.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments import policy as dept_policy
 from departments import snapshot as dept_snapshot
 from departments.business_time import Schedule
-from departments.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments.models import ConfigStamp, Department, Membership
 from processes import definitions, locking, notifications, policy, writes
 from processes.clock import DUE_SOON_FRACTION

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from departments.errors import ApplicationError
+from core.errors import ApplicationError
 from evaluations.reviews.forms import ERROR_MESSAGES as REVIEW_ERROR_MESSAGES
 from processes.admin.common import error_text as process_error_text
 

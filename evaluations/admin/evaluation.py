@@ -21,7 +21,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from departments.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
+from core.text import localized_name
 from evaluations import charts, exports, policy, selectors, services
 from evaluations.admin.errors import error_text
 from evaluations.forms import (
@@ -207,9 +208,7 @@ class ScopedDepartmentFilter(admin.SimpleListFilter):
     parameter_name = "department"
 
     def lookups(self, request, model_admin):
-        return [
-            (d.pk, selectors.localized_name(d)) for d in selectors.scorecard_departments(user=request.user)
-        ]
+        return [(d.pk, localized_name(d)) for d in selectors.scorecard_departments(user=request.user)]
 
     def queryset(self, request, queryset):
         return queryset.filter(department_id=self.value()) if self.value() else queryset
@@ -220,8 +219,7 @@ class InspectionDepartmentFilter(ScopedDepartmentFilter):
         from departments import policy as dept_policy
 
         return [
-            (d.pk, selectors.localized_name(d))
-            for d in dept_policy.visible_departments(request.user).order_by("code")
+            (d.pk, localized_name(d)) for d in dept_policy.visible_departments(request.user).order_by("code")
         ]
 
 
@@ -345,7 +343,7 @@ class InspectionAdmin(admin.ModelAdmin):
             case=inspection.case,
             # An inspection judges the service, not the customer: their data stays masked here.
             customer_name=process_policy.mask_name(inspection.case.customer_name),
-            process_name=selectors.localized_name(inspection.case.process),
+            process_name=localized_name(inspection.case.process),
             case_link=_case_link(inspection.case),
             case_url=reverse("admin:processes_case_change", args=[inspection.case.pk]),
             criteria=criteria,
@@ -455,7 +453,7 @@ class EvaluationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("department"), ordering="department__code")
     def department_name(self, obj):
-        return selectors.localized_name(obj.department)
+        return localized_name(obj.department)
 
     @admin.display(description=_("period"))
     def period_label(self, obj):
@@ -538,7 +536,7 @@ class EvaluationAdmin(admin.ModelAdmin):
             context["trends"] = [
                 {
                     "trend": trend,
-                    "name": selectors.localized_name(trend.kpi) if trend.kpi else trend.code,
+                    "name": localized_name(trend.kpi) if trend.kpi else trend.code,
                     "unit": trend.kpi.get_unit_display() if trend.kpi else "",
                     "figure": trend.figure,
                     "chart": charts.trend_svg(
@@ -554,14 +552,14 @@ class EvaluationAdmin(admin.ModelAdmin):
                         if trend.figure
                         else (trend.kpi.target if trend.kpi else None),
                         direction=trend.kpi.direction if trend.kpi else "higher",
-                        title=selectors.localized_name(trend.kpi) if trend.kpi else trend.code,
+                        title=localized_name(trend.kpi) if trend.kpi else trend.code,
                     ),
                 }
                 for trend in page.trends
             ]
         title = gettext("Department scorecard")
         if department is not None:
-            title = f"{title}: {selectors.localized_name(department)}"
+            title = f"{title}: {localized_name(department)}"
         return _page(self, request, "admin/evaluations/scorecard.html", title, **context)
 
     def kpis_view(self, request):
@@ -571,7 +569,7 @@ class EvaluationAdmin(admin.ModelAdmin):
         rows = [
             {
                 "kpi": kpi,
-                "name": selectors.localized_name(kpi),
+                "name": localized_name(kpi),
                 "definition": DEFINITIONS.get(kpi.code, ""),
                 "description": kpi.description,
             }
@@ -606,7 +604,7 @@ class EvaluationAdmin(admin.ModelAdmin):
             form=form,
             matrix=matrix,
             rows=rows,
-            target_names=[selectors.localized_name(t) for t in matrix.targets] if matrix else [],
+            target_names=[localized_name(t) for t in matrix.targets] if matrix else [],
         )
 
     def compute_view(self, request):
@@ -647,7 +645,7 @@ def _heat_rows(matrix: selectors.FlowMatrix, metric: str) -> list[dict[str, Any]
         rows.append(
             {
                 "source": source,
-                "name": selectors.localized_name(source) if source else gettext("intake"),
+                "name": localized_name(source) if source else gettext("intake"),
                 "cells": cells,
             }
         )

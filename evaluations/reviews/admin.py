@@ -21,7 +21,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from departments.errors import ApplicationError, InvalidInput
+from core.errors import ApplicationError, InvalidInput
+from core.text import localized_name
 from departments.models import Department, Membership
 from evaluations import charts, selectors
 from evaluations.models import Evaluation
@@ -342,9 +343,7 @@ class ActionDepartmentFilter(admin.SimpleListFilter):
     parameter_name = "department"
 
     def lookups(self, request, model_admin):
-        return [
-            (d.pk, selectors.localized_name(d)) for d in selectors.scorecard_departments(user=request.user)
-        ]
+        return [(d.pk, localized_name(d)) for d in selectors.scorecard_departments(user=request.user)]
 
     def queryset(self, request, queryset):
         return queryset.filter(department_id=self.value()) if self.value() else queryset
@@ -539,5 +538,5 @@ class ImprovementActionAdmin(admin.ModelAdmin):
             steps=steps,
             edit_form=edit_form,
             events=events,
-            department_name=selectors.localized_name(action.department),
+            department_name=localized_name(action.department),
         )

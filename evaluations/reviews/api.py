@@ -24,7 +24,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from departments.bounds import (
+from core.api.base import ModelSerializer
+from core.api.errors import LIST_ERRORS, WRITE_ERRORS, error_responses
+from core.api.filters import StableOrderingFilter
+from core.api.pagination import PagePagination
+from core.api.parsers import BoundedJSONParser
+from core.bounds import (
     BoundedDateField,
     BoundedDateFilter,
     StrictBooleanFilter,
@@ -32,7 +37,7 @@ from departments.bounds import (
     StrictFilterSet,
     TextFilter,
 )
-from departments.errors import NotFound
+from core.errors import NotFound
 from departments.models import Department
 from evaluations.models import Kpi
 from evaluations.periods import PeriodKind, today
@@ -40,11 +45,6 @@ from evaluations.reviews import policy
 from evaluations.reviews import services as reviews
 from evaluations.reviews.findings import findings_in_scope
 from evaluations.reviews.models import ImprovementAction, ImprovementActionEvent, ImprovementReview
-from processes.api.base import ModelSerializer
-from processes.api.errors import LIST_ERRORS, WRITE_ERRORS, error_responses
-from processes.api.filters import StableOrderingFilter
-from processes.api.pagination import PagePagination
-from processes.api.parsers import BoundedJSONParser
 
 TEXT_MAX = 4000
 

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from departments.errors import InvalidInput
+from core.errors import InvalidInput
 from evaluations import kpis, services
 from evaluations.models import Direction, EvaluationScore, Kpi, Scorecard
 from evaluations.periods import TZ, Period, PeriodKind, period_containing

@@ -7,8 +7,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from departments.bounds import BoundedFormDateField
-from departments.errors import ApplicationError, InvalidInput
+from core.bounds import BoundedFormDateField
+from core.errors import ApplicationError, InvalidInput
 from departments.models import Department
 from evaluations.models import Kpi
 from evaluations.reviews import services as reviews

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from core.errors import PermissionDenied
 from departments import policy as dept_policy
-from departments.errors import PermissionDenied
 from departments.models import Membership
 from evaluations import policy as evaluation_policy
 from evaluations.reviews.models import ImprovementAction, ImprovementReview

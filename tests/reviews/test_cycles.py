@@ -6,7 +6,7 @@ from datetime import date, time
 
 import pytest
 
-from departments.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, PermissionDenied
 from evaluations.models import Scorecard
 from evaluations.reviews import services as reviews
 from evaluations.reviews.models import ReviewCycle

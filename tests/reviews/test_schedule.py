@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from departments.errors import StateConflict
+from core.errors import StateConflict
 from evaluations import tasks
 from evaluations.reviews import services as reviews
 from evaluations.reviews.models import ImprovementReview

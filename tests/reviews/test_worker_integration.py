@@ -51,7 +51,7 @@ def test_a_real_beat_and_worker_run_a_due_cycle_and_each_recipient_gets_one_revi
         pytest.skip("needs Redis (set REDIS_URL)")
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from config.beat import install_schedules
+    from core.beat import install_schedules
 
     smtp_port, inbox = smtp_server
     # Given last month's history: the back office bounced 2 of its 4 handoffs

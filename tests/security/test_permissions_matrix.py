@@ -526,7 +526,7 @@ class World:
 
 
 def _seed() -> World:
-    from config.beat import install_schedules
+    from core.beat import install_schedules
     from departments.demo import seed_organisation
     from departments.services import heartbeat_record
     from evaluations import services as evaluation_services

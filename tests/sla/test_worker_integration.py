@@ -40,7 +40,7 @@ def test_a_real_worker_and_beat_breach_escalate_and_email_an_overdue_handoff(
         pytest.skip("needs Redis (set REDIS_URL)")
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from config.beat import install_schedules
+    from core.beat import install_schedules
 
     smtp_port, inbox = smtp_server
     # Given a complaint whose intake handoff was due 45 minutes ago (opened an hour ago, 24×7 calendar)

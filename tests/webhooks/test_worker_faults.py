@@ -48,8 +48,8 @@ def test_every_event_once_in_order_through_500s_sigkill_and_a_down_broker(
         pytest.skip("needs Redis (set REDIS_URL)")
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from config.beat import install_schedules
     from config.celery_app import app
+    from core.beat import install_schedules
 
     subscribe(receiver.url, receiver.secret)
     install_schedules()

@@ -32,7 +32,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from departments.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied, StateConflict
+from core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments.models import Department
 from evaluations import kpis, services
 from evaluations import policy as evaluation_policy

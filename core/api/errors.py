@@ -2,7 +2,7 @@
 
 Every error body is `{"code": <stable machine-readable>, "detail": <human>}`; a 400 adds `fields`
 (field name → messages, `non_field_errors` for the whole input) and a 429 `retry_after` (seconds).
-Domain errors (departments.errors.ApplicationError) carry their code and status; DRF exceptions keep
+Domain errors (core.errors.ApplicationError) carry their code and status; DRF exceptions keep
 DRF's codes (`not_authenticated`, `permission_denied`, `not_found`, `throttled`, …).
 """
 
@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
-from departments.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -57,8 +57,8 @@ def _body(code: str, detail: str, status: int, extra: dict[str, Any] | None = No
 
 
 def translated_detail(code: str, detail: str) -> str:
-    """`detail` in the request's language (`processes.api.error_messages`)."""
-    from processes.api.error_messages import translated
+    """`detail` in the request's language (`core.messages`)."""
+    from core.messages import translated
 
     return translated(code, detail)
 

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 
-from config.beat import install_schedules
+from core.beat import install_schedules
 
 
 class Command(BaseCommand):
-    help = "Install the periodic tasks declared in config/beat.py into the beat schedule tables."
+    help = "Install the periodic tasks declared in core/beat.py into the beat schedule tables."
 
     def add_arguments(self, parser):
         parser.add_argument("--overwrite", action="store_true", help="Reset edited entries to the defaults.")

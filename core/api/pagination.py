@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
-from departments import bounds
+from core import bounds
 
 
 class _PastTheEnd(Page):
@@ -77,7 +77,7 @@ class PagePagination(pagination.PageNumberPagination):
 
 
 def _usable_position(value: str | None) -> bool:
-    """A cursor position is a timestamp within the bounds every input keeps (departments.bounds)."""
+    """A cursor position is a timestamp within the bounds every input keeps (core.bounds)."""
     if value is None:
         return True
     try:
