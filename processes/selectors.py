@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db import models
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from core.text import localized_name
 from departments import policy as dept_policy
 from departments.models import Department
-from processes import policy
+from processes import policy, rules
 from processes.clock import ScheduleCache, format_business_seconds, format_time_left, sla_state
 from processes.models import (
     Case,
@@ -180,60 +180,50 @@ def allowed_actions(
     """The actions the services would accept from `user` on `case` now; `handoff` is its open
     handoff (or None). The one place the admin asks, so that it never offers a refused action.
 
-    Mirrors the guards of `processes.services` (state, then `departments.policy.acts_for` /
-    `processes.policy.require_works_on_case`). It is stricter in one place: an approval handoff is
-    decided (approve / reject), never returned. `handled_department_ids` and `has_forward_targets`
-    can be passed by a caller that has them already, to save the queries.
+    Each action is offered when the actor's department may act (`departments.policy.acts_for` /
+    `processes.policy.require_works_on_case`, as in the service) and its rule in `processes.rules`
+    returns no refusal. Claiming a handoff the user holds already (it would change nothing) and
+    forwarding when no route leads on are not offered; a return is offered on the handoff's rule
+    alone, so that on a resolved case the service's refusal says to reopen instead.
+    `handled_department_ids` and `has_forward_targets` can be passed by a caller that has them
+    already, to save the queries.
     """
     if not (user.is_authenticated and user.is_active):
         return frozenset()
     now = now or timezone.now()
     allowed: set[str] = set()
-    case_is_open = case.status in (Case.Status.OPEN, Case.Status.IN_PROGRESS)
 
     if handoff is not None and dept_policy.acts_for(user, handoff.to_department_id):
-        routing = handoff.kind == Handoff.Kind.ROUTING
-        accepted = handoff.status == Handoff.Status.ACCEPTED
-        if handoff.status == Handoff.Status.PENDING:
+        if rules.can_accept(handoff) is None:
             allowed.add(Action.ACCEPT)
-        if handoff.assignee_id is None:
+        if handoff.assignee_id is None and rules.can_claim(handoff, user) is None:
             allowed.add(Action.CLAIM)
-        if routing and handoff.from_department_id is not None:
+        if rules.can_return_handoff(handoff) is None:
             allowed.add(Action.RETURN)
-        if accepted and handoff.paused_at is None:
+        if rules.can_pause(handoff) is None:
             allowed.add(Action.PAUSE)
-        if handoff.paused_at is not None:
+        if rules.can_resume(handoff) is None:
             allowed.add(Action.RESUME)
-        if routing and accepted:
+        if rules.can_forward(handoff) is None:
             if has_forward_targets is None:
                 has_forward_targets = bool(forward_targets(handoff))
             if has_forward_targets:
                 allowed.add(Action.FORWARD)
-            if handoff.to_stage is not None and handoff.to_stage.can_resolve:
-                allowed.add(Action.RESOLVE)
-        if not routing:
+        if rules.can_resolve(case, handoff) is None:
+            allowed.add(Action.RESOLVE)
+        if rules.can_decide_compensation(handoff) is None:
             allowed.add(Action.DECIDE_COMPENSATION)
 
-    if case.status == Case.Status.RESOLVED:
-        if handoff is not None:
-            if handoff.status == Handoff.Status.ACCEPTED and dept_policy.acts_for(
-                user, handoff.to_department_id
-            ):
-                allowed.add(Action.CLOSE)
-        elif dept_policy.acts_for(user, case.current_department_id):
+    if rules.can_close(case, handoff) is None:
+        closer = handoff.to_department_id if handoff is not None else case.current_department_id
+        if dept_policy.acts_for(user, closer):
             allowed.add(Action.CLOSE)
 
-    if case_is_open and dept_policy.acts_for(user, case.current_department_id):
+    if rules.can_cancel(case) is None and dept_policy.acts_for(user, case.current_department_id):
         allowed.add(Action.CANCEL)
 
-    if case_is_open and case.regulatory_deadline is not None:
-        if case.regulatory_extensions == 0:
-            if case.current_department_id and dept_policy.leads(user, case.current_department_id):
-                allowed.add(Action.EXTEND_DEADLINE)
-        elif case.regulatory_extensions == 1:
-            approver = case.process.second_extension_approver_id
-            if approver is not None and dept_policy.acts_for(user, approver):
-                allowed.add(Action.EXTEND_DEADLINE)
+    if rules.can_extend_deadline(case) is None and rules.may_extend_deadline(user, case) is None:
+        allowed.add(Action.EXTEND_DEADLINE)
 
     if dept_policy.acts_for_all(user):
         works_on_case = True
@@ -243,12 +233,7 @@ def allowed_actions(
         works_on_case = bool(dept_policy.acting_department_ids(user) & handled_department_ids)
     if works_on_case:
         allowed.add(Action.COMMENT)
-        window = timedelta(days=case.process.reopen_window_days)
-        if (
-            case.status in (Case.Status.RESOLVED, Case.Status.CLOSED)
-            and case.resolved_at is not None
-            and now - case.resolved_at <= window
-        ):
+        if rules.can_reopen(case, now) is None:
             allowed.add(Action.REOPEN)
     return frozenset(allowed)
 

@@ -25,7 +25,7 @@ from departments import policy as dept_policy
 from departments import snapshot as dept_snapshot
 from departments.business_time import Schedule
 from departments.models import ConfigStamp, Department, Membership
-from processes import definitions, locking, notifications, policy, writes
+from processes import definitions, locking, notifications, policy, rules, writes
 from processes.clock import DUE_SOON_FRACTION
 from processes.models import (
     Case,
@@ -564,8 +564,7 @@ def _open(
 def handoff_accept(*, handoff: Handoff | int, actor: User, at: datetime | None = None) -> Handoff:
     change, handoff = _lock_handoff(handoff, actor, _now(at))
     _require_acts_for(actor, handoff, "accept")
-    if handoff.status != Handoff.Status.PENDING:
-        raise StateConflict("Only a pending handoff can be accepted.", code="handoff_not_pending")
+    rules.refuse(rules.can_accept(handoff))
     writes.update(handoff, sorted(_mark_accepted(change, handoff)))
     change.flush()
     return handoff
@@ -582,16 +581,7 @@ def handoff_return(
     change, handoff = _lock_handoff(handoff, actor, at)
     case = change.case
     _require_acts_for(actor, handoff, "return")
-    if not handoff.is_open:
-        raise StateConflict("Only an open handoff can be returned.", code="handoff_not_open")
-    if handoff.from_department_id is None:
-        raise StateConflict("The intake handoff has no sender to return to.", code="nothing_to_return_to")
-    if handoff.kind != Handoff.Kind.ROUTING:
-        raise StateConflict("A compensation approval is decided, not returned.", code="handoff_is_approval")
-    if case.status != Case.Status.IN_PROGRESS and case.status != Case.Status.OPEN:
-        raise StateConflict(
-            "The case is resolved: reopen it instead of returning the call-back.", code="case_not_open"
-        )
+    rules.refuse(rules.can_return(case, handoff))
     fields: set[str] = set()
     if (
         handoff.status == Handoff.Status.PENDING
@@ -641,10 +631,7 @@ def case_forward(
     if target is None:
         code = to_stage if isinstance(to_stage, str) else to_stage.code
         raise _invalid("to_stage", f"Unknown stage {code!r} in process {case.process.code}.", "unknown_stage")
-    if handoff.kind != Handoff.Kind.ROUTING:
-        raise StateConflict("A compensation approval is decided, not forwarded.", code="handoff_is_approval")
-    if handoff.status != Handoff.Status.ACCEPTED:
-        raise StateConflict("Accept the handoff before forwarding it.", code="handoff_not_accepted")
+    rules.refuse(rules.can_forward(handoff))
     if (handoff.to_stage_id, target.pk) not in definition.routes:
         raise _invalid(
             "to_stage", f"There is no route from {handoff.to_stage.code} to {target.code}.", "no_such_route"
@@ -661,12 +648,9 @@ def case_forward(
 def handoff_claim(*, handoff: Handoff | int, actor: User, at: datetime | None = None) -> Handoff:
     change, handoff = _lock_handoff(handoff, actor, _now(at))
     _require_acts_for(actor, handoff, "claim")
-    if not handoff.is_open:
-        raise StateConflict("Only an open handoff can be claimed.", code="handoff_not_open")
+    rules.refuse(rules.can_claim(handoff, actor))
     if handoff.assignee_id == actor.pk:
         return handoff
-    if handoff.assignee_id is not None:
-        raise StateConflict("Someone else has claimed this handoff.", code="handoff_already_claimed")
     handoff.assignee = actor
     writes.update(handoff, ["assignee"])
     change.event(Kind.HANDOFF_CLAIMED, department_id=handoff.to_department_id, handoff=handoff)
@@ -684,10 +668,7 @@ def handoff_pause(
         raise _invalid("cause", f"Unknown pause cause {cause!r}.", "unknown_cause")
     change, handoff = _lock_handoff(handoff, actor, at)
     _require_acts_for(actor, handoff, "pause")
-    if handoff.status != Handoff.Status.ACCEPTED:
-        raise StateConflict("Only an accepted handoff can be paused.", code="handoff_not_accepted")
-    if handoff.paused_at is not None:
-        raise StateConflict("The handoff is already paused.", code="handoff_paused")
+    rules.refuse(rules.can_pause(handoff))
     PauseSegment.objects.create(handoff=handoff, cause=cause, note=note, started_at=at, started_by=actor)
     handoff.paused_at = at
     writes.update(handoff, ["paused_at"])
@@ -700,8 +681,7 @@ def handoff_pause(
 def handoff_resume(*, handoff: Handoff | int, actor: User, at: datetime | None = None) -> Handoff:
     change, handoff = _lock_handoff(handoff, actor, _now(at))
     _require_acts_for(actor, handoff, "resume")
-    if handoff.paused_at is None:
-        raise StateConflict("The handoff is not paused.", code="handoff_not_paused")
+    rules.refuse(rules.can_resume(handoff))
     fields: set[str] = set()
     seconds = _end_pause(change, handoff, fields=fields)
     writes.update(handoff, sorted(fields))
@@ -815,16 +795,7 @@ def case_resolve(
     handoff = _require_open_handoff(handoff, actor, change.case, "resolve")
     case = change.case
     _require_acts_for(actor, handoff, "resolve")
-    if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
-        raise StateConflict("Only an open case can be resolved.", code="case_not_open")
-    if handoff.kind != Handoff.Kind.ROUTING:
-        raise StateConflict("The compensation is awaiting approval.", code="awaiting_approval")
-    if handoff.status != Handoff.Status.ACCEPTED:
-        raise StateConflict("Accept the handoff before resolving.", code="handoff_not_accepted")
-    if not handoff.to_stage.can_resolve:
-        raise StateConflict(
-            f"Stage {handoff.to_stage.code} cannot resolve cases.", code="stage_cannot_resolve"
-        )
+    rules.refuse(rules.can_resolve(case, handoff))
     _complete(change, handoff)
     case.resolution = resolution.strip()
     case.recovery_measure = recovery_measure
@@ -878,10 +849,7 @@ def compensation_decide(
     approver_id = case.process.compensation_approver_id
     member = handoff._member if handoff is not None and handoff.to_department_id == approver_id else None
     policy.require_acts_for(actor, approver_id, action="approve", member=member)
-    if handoff is None:
-        raise StateConflict("The case has no open handoff.", code="no_open_handoff")
-    if handoff.kind != Handoff.Kind.APPROVAL:
-        raise StateConflict("No compensation is awaiting approval.", code="no_pending_approval")
+    rules.refuse(rules.can_decide_compensation(handoff))
     _require_acts_for(actor, handoff, "approve")
     fields: set[str] = set()
     if handoff.status == Handoff.Status.PENDING:
@@ -925,15 +893,10 @@ def case_close(
             _require_acts_for(actor, handoff, "close")
         else:
             policy.require_acts_for(actor, case.current_department_id, action="close")
-    if case.status != Case.Status.RESOLVED:
-        raise StateConflict("Only a resolved case can be closed.", code="case_not_resolved")
+    rules.refuse(rules.can_close(case, handoff, system=system))
     if handoff is not None:
         fields: set[str] = set()
         if handoff.status == Handoff.Status.PENDING:
-            if not system:
-                raise StateConflict(
-                    "Accept the call-back handoff before closing.", code="handoff_not_accepted"
-                )
             fields |= _mark_accepted(change, handoff, actor=None)
         _complete(change, handoff, fields)
     case.status = Case.Status.CLOSED
@@ -972,14 +935,7 @@ def case_reopen(*, case: Case | str, actor: User, reason: str, at: datetime | No
     if pending is not None:
         _adopt(change, pending)
     _require_works_on(actor, case, "reopen")
-    if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
-        raise StateConflict("Only a resolved or closed case can be reopened.", code="case_not_resolved")
-    window = timedelta(days=case.process.reopen_window_days)
-    if case.resolved_at is None or at - case.resolved_at > window:
-        raise StateConflict(
-            f"The reopen window of {case.process.reopen_window_days} days has passed.",
-            code="reopen_window_closed",
-        )
+    rules.refuse(rules.can_reopen(case, at))
     _cancel_open(change, pending, "reopened")
     stage = change.definition.stage(case.resolved_stage_id or case.current_stage_id)
     origin = Handoff(
@@ -1020,8 +976,7 @@ def case_cancel(*, case: Case | str, actor: User, reason: str, at: datetime | No
         else None
     )
     policy.require_acts_for(actor, case.current_department_id, action="cancel", member=member)
-    if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
-        raise StateConflict("Only an open case can be cancelled.", code="case_not_open")
+    rules.refuse(rules.can_cancel(case))
     _cancel_open(change, pending, "cancelled")
     case.status = Case.Status.CANCELLED
     case.cancelled_at = at
@@ -1042,25 +997,11 @@ def case_extend_deadline(*, case: Case | str, actor: User, reason: str, at: date
     case = change.case
     process = case.process
     # Who may extend comes first (it depends only on how often the deadline was extended), so the
-    # state checks below answer only those who may ask.
-    approver = process.second_extension_approver_id
-    if case.regulatory_extensions == 0 or (case.regulatory_extensions > 1 and approver is None):
-        if not dept_policy.leads(actor, case.current_department_id):
-            raise PermissionDenied("The first extension is approved by the department lead.", code="not_lead")
-    elif approver is None or not dept_policy.acts_for(actor, approver):
-        raise PermissionDenied(
-            "The second extension needs the designated approving department.", code="not_approver"
-        )
-    if case.regulatory_deadline is None:
-        raise StateConflict("This case has no regulatory deadline.", code="no_regulatory_deadline")
-    if case.status not in (Case.Status.OPEN, Case.Status.IN_PROGRESS):
-        raise StateConflict("Only an open case can be extended.", code="case_not_open")
-    if case.regulatory_extensions == 0:
-        days = process.first_extension_days
-    elif case.regulatory_extensions == 1:
-        days = process.second_extension_days
-    else:
-        raise StateConflict("The deadline has been extended twice already.", code="no_more_extensions")
+    # state checks answer only those who may ask.
+    rules.refuse(rules.may_extend_deadline(actor, case))
+    rules.refuse(rules.can_extend_deadline(case))
+    first = case.regulatory_extensions == 0
+    days = process.first_extension_days if first else process.second_extension_days
     before = case.regulatory_deadline
     case.regulatory_deadline = before + timedelta(days=days)
     case.regulatory_extensions += 1
