@@ -43,7 +43,7 @@ def _invalid(field: str, message: str, code: str = "invalid") -> InvalidInput:
 
 def _lock_case(case: Case) -> Case:
     try:
-        return Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        return Case.objects.select_for_update(no_key=True, of=("self",)).get(pk=case.pk)
     except Case.DoesNotExist as exc:
         raise NotFound("No such case.") from exc
 
@@ -101,7 +101,7 @@ def evaluation_compute_period(*, kind: str, start: date, now: datetime | None = 
     run, _ = EvaluationRun.objects.get_or_create(
         kind=kind, period_start=period.start, defaults={"period_end": period.end}
     )
-    run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+    run = EvaluationRun.objects.select_for_update(no_key=True).get(pk=run.pk)
     kpi_rows = list(Kpi.objects.filter(is_active=True).order_by("order", "code"))
     departments = list(
         Department.objects.filter(is_active=True).order_by("code").values_list("pk", flat=True)
@@ -402,7 +402,7 @@ def inspection_record(
     if inspection is not None:
         try:
             inspection = (
-                Inspection.objects.select_for_update(of=("self",))
+                Inspection.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("scorecard")
                 .get(pk=inspection.pk)
             )

@@ -308,7 +308,7 @@ def review_cycle_create(
 
 def _lock_cycle(pk: int) -> ReviewCycle:
     try:
-        return ReviewCycle.objects.select_for_update().get(pk=pk)
+        return ReviewCycle.objects.select_for_update(no_key=True).get(pk=pk)
     except ReviewCycle.DoesNotExist as exc:
         raise NotFound("No such review cycle.") from exc
 
@@ -394,7 +394,7 @@ def review_cycle_run_due(*, now: datetime | None = None) -> DueRun:
 @transaction.atomic
 def _run_next_due(cycle_id: int, now: datetime) -> tuple[ImprovementReview, list[str]] | None:
     """One due period of one cycle, in one transaction under the cycle's row lock."""
-    cycle = ReviewCycle.objects.select_for_update().filter(pk=cycle_id).first()
+    cycle = ReviewCycle.objects.select_for_update(no_key=True).filter(pk=cycle_id).first()
     # Re-read under the lock: another worker may have run it (and advanced it) meanwhile.
     if cycle is None or not cycle.is_active or cycle.next_run_at is None or cycle.next_run_at > now:
         return None
@@ -532,7 +532,7 @@ def _check_actions(review: ImprovementReview, department_ids: list[int], at: dat
     value in this period (no data) they wait for the next review."""
     period = review.period
     actions = list(
-        ImprovementAction.objects.select_for_update(of=("self",))
+        ImprovementAction.objects.select_for_update(no_key=True, of=("self",))
         .filter(
             review__cycle_id=review.cycle_id,
             review__period_start__lt=period.start,
@@ -598,7 +598,7 @@ def review_close(
 ):
     """Record the minutes of the review meeting; `close` concludes the review (no new actions)."""
     at = at or timezone.now()
-    review = ImprovementReview.objects.select_for_update().select_related("cycle").get(pk=review.pk)
+    review = ImprovementReview.objects.select_for_update(no_key=True).select_related("cycle").get(pk=review.pk)
     if not (actor is not None and actor.is_authenticated and actor.is_active) or not (
         actor.has_perm(policy.ADMINISTER_CYCLES) or actor.pk == review.cycle.chair_id
     ):
@@ -720,7 +720,7 @@ def action_create(
     reviewed period is taken; the goal must be an improvement on it."""
     at = at or timezone.now()
     policy.require_can_create_action(actor, department.pk)
-    review = ImprovementReview.objects.select_for_update().get(pk=review.pk)
+    review = ImprovementReview.objects.select_for_update(no_key=True).get(pk=review.pk)
     errors: list[tuple[str, str, str]] = []
     title = (title or "").strip()
     if not title:
@@ -789,7 +789,7 @@ def action_create(
 
 def _lock_action(action: ImprovementAction) -> ImprovementAction:
     try:
-        return ImprovementAction.objects.select_for_update().get(pk=action.pk)
+        return ImprovementAction.objects.select_for_update(no_key=True).get(pk=action.pk)
     except ImprovementAction.DoesNotExist as exc:
         raise NotFound("No such improvement action.") from exc
 
