@@ -31,6 +31,7 @@ from evaluations.models import (
     Scorecard,
 )
 from evaluations.periods import period_starting
+from processes import case_records
 from processes.models import Case, CaseEvent, Handoff
 
 CENT = Decimal("0.01")
@@ -39,13 +40,6 @@ INSPECTABLE = (Case.Status.RESOLVED, Case.Status.CLOSED)
 
 def _invalid(field: str, message: str, code: str = "invalid") -> InvalidInput:
     return InvalidInput(message, code=code, extra={"fields": {field: [message]}})
-
-
-def _lock_case(case: Case) -> Case:
-    try:
-        return Case.objects.select_for_update(no_key=True, of=("self",)).get(pk=case.pk)
-    except Case.DoesNotExist as exc:
-        raise NotFound("No such case.") from exc
 
 
 # == KPIs ===========================================================================================
@@ -224,7 +218,7 @@ def feedback_record(
         raise InvalidInput("Invalid feedback.", code="invalid", extra={"fields": errors})
     comment = (comment or "").strip()
 
-    case = _lock_case(case)
+    case = case_records.case_lock(case)
     existing = CustomerFeedback.objects.filter(case=case, survey_id=survey_id).first()
     if existing is None:
         try:
@@ -246,13 +240,11 @@ def feedback_record(
             if existing is None:
                 raise
         else:
-            CaseEvent.objects.create(
-                case=case,
-                kind=CaseEvent.Kind.FEEDBACK_RECEIVED,
-                actor=actor if actor.is_authenticated else None,
-                department_id=case.current_department_id,
-                created_at=at,
-                payload={
+            case_records.feedback_record(
+                case,
+                actor=actor,
+                at=at,
+                facts={
                     "feedback": feedback.pk,
                     "survey_id": survey_id,
                     "csat": csat,
@@ -261,9 +253,6 @@ def feedback_record(
                     "source": source or "",
                 },
             )
-            # The change feed of integrations polls updated_at: a new timeline entry is a change.
-            case.updated_at = max(at, case.updated_at) if case.updated_at else at
-            case.save(update_fields=["updated_at"])
             return feedback, True
     if (existing.csat, existing.nps, existing.comment) != (csat, nps, comment):
         raise StateConflict(
@@ -312,7 +301,7 @@ def inspection_assign(
     at = at or timezone.now()
     if not policy.can_assign(actor, department.pk, level):
         raise PermissionDenied("You may not assign this inspection.", code="cannot_assign_inspection")
-    case = _lock_case(case)
+    case = case_records.case_lock(case)
     _check_subject(case, department, level, scorecard)
     if inspector is not None and not policy.can_inspect(inspector, department.pk, level):
         raise _invalid("inspector", "This user may not inspect at this level.", "cannot_inspect")
@@ -422,7 +411,7 @@ def inspection_record(
             raise InvalidInput("Name the case, department, level and scorecard.", code="invalid")
         if level in Level.values:
             policy.require_can_inspect(actor, department.pk, level)
-        case = _lock_case(case)
+        case = case_records.case_lock(case)
         _check_subject(case, department, level, scorecard)
         inspection = Inspection(
             case=case,

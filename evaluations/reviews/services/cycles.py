@@ -598,7 +598,9 @@ def review_close(
 ):
     """Record the minutes of the review meeting; `close` concludes the review (no new actions)."""
     at = at or timezone.now()
-    review = ImprovementReview.objects.select_for_update(no_key=True).select_related("cycle").get(pk=review.pk)
+    review = (
+        ImprovementReview.objects.select_for_update(no_key=True).select_related("cycle").get(pk=review.pk)
+    )
     if not (actor is not None and actor.is_authenticated and actor.is_active) or not (
         actor.has_perm(policy.ADMINISTER_CYCLES) or actor.pk == review.cycle.chair_id
     ):
