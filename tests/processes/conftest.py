@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from departments.models import Department
@@ -44,16 +43,6 @@ def org(_demo_data, db):
         departments={d.code: d for d in Department.objects.all()},
         processes={p.code: p for p in ServiceProcess.objects.all()},
     )
-
-
-@pytest.fixture
-def user(org):
-    """`user("card_center_agent")`: a demo user fetched fresh (no permission or department cache)."""
-
-    def get(username: str):
-        return get_user_model().objects.get(username=username)
-
-    return get
 
 
 @pytest.fixture
