@@ -1,4 +1,4 @@
-"""The demo organisation of SPEC section 7: calendars, departments, users. Idempotent."""
+"""The demo organisation: calendars, departments, users. Idempotent."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Every write of the evaluations app: one function each, used by the admin, the API, the commands
-and the demo alike (CONVENTIONS §1–2). Domain errors come from core.errors: InvalidInput
+and the demo alike (docs/architecture.md). Domain errors come from core.errors: InvalidInput
 (400, with `fields`), PermissionDenied (403), NotFound (404), StateConflict (409)."""
 
 from __future__ import annotations

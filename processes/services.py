@@ -1,7 +1,7 @@
 """Every state change of a case or a handoff: one function each, used by the admin, the API,
 the tasks and the commands alike.
 
-Shape of each (CONVENTIONS §2): one transaction; the case row locked first (every change to a case
+Shape of each (docs/architecture.md, "The write path"): one transaction; the case row locked first (every change to a case
 and its handoffs serialises on that one lock, so there is one lock order and no deadlock); the source
 state checked (StateConflict → 409); the permission checked through the department policy
 (PermissionDenied → 403); `save(update_fields=...)`; the timeline event written; side effects after

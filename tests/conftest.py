@@ -71,7 +71,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def demo_org(db):
-    """The demo organisation of SPEC section 7 (departments, calendars with 2026 holidays, users)."""
+    """The demo organisation (departments, calendars with 2026 holidays, users)."""
     from departments.demo import seed_organisation
 
     return seed_organisation()

@@ -9,7 +9,7 @@ from core.errors import ApplicationError
 from evaluations.reviews.forms import ERROR_MESSAGES as REVIEW_ERROR_MESSAGES
 from processes.admin.common import error_text as process_error_text
 
-# The inspections', feedback's and evaluations' codes; the reviews' are in review_forms.
+# The inspections', feedback's and evaluations' codes; the reviews' are in evaluations.reviews.forms.
 ERROR_MESSAGES = {
     "cycle_without_departments": _("This cycle reviews no active department."),
     "cannot_record_feedback": _("You may not record customer feedback."),

@@ -2,7 +2,7 @@
 quality office edits them), customer feedback, inspections (assign, record, sample), evaluations with
 CSV/XLSX export, a department scorecard page with KPI trend charts and the handoff-flow heat map.
 
-Thin by design (CONVENTIONS §1–2): reads come from evaluations.selectors within the user's scope, and
+Thin by design (docs/architecture.md): reads come from evaluations.selectors within the user's scope, and
 every write is one call of an evaluations.services function.
 """
 

@@ -1,4 +1,4 @@
-"""The evaluations part of /api/v1/ (SPEC §5): thin views over evaluations.selectors (reads, always
+"""The evaluations part of /api/v1/ (docs/integrations.md): thin views over evaluations.selectors (reads, always
 within the caller's scope: 404 outside it) and evaluations.services (writes: 400/403/409 from the
 domain errors, mapped to JSON by the project's one exception handler, core.api.errors)."""
 

@@ -2,8 +2,8 @@
 its findings, scorecards, charts, minutes and actions, and the improvement actions with "my actions"
 for their owners.
 
-Thin by design (CONVENTIONS §1–2): reads within the user's scope (evaluations.reviews.policy), every
-write one call of an evaluations.reviews function. Imported at the end of evaluations/admin.py.
+Thin by design (docs/architecture.md): reads within the user's scope (evaluations.reviews.policy), every
+write one call of an evaluations.reviews.services function. Imported by the evaluations.admin package.
 """
 
 from __future__ import annotations

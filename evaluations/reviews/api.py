@@ -1,8 +1,8 @@
-"""Improvement reviews and actions in /api/v1/ (SPEC §5): `GET /reviews/`, `GET /reviews/{id}/`,
+"""Improvement reviews and actions in /api/v1/ (docs/integrations.md): `GET /reviews/`, `GET /reviews/{id}/`,
 `GET|POST /actions/`, `GET|PATCH /actions/{id}/`.
 
 Reads within the caller's scope (evaluations.reviews.policy; 404 outside it), writes through
-evaluations.reviews (400/403/409 from the domain errors, through the project's exception handler).
+evaluations.reviews.services (400/403/409 from the domain errors, through the project's exception handler).
 A status change must follow open → in progress → done → verified / not effective: skipping a step is
 409 `action_step_skipped`, any other change the path does not allow 409
 `action_transition_not_allowed`; a due date in the past is 400 `due_date_in_past`.

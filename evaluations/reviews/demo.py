@@ -2,7 +2,7 @@
 leads and the quality office), the reviews of the last three closed months run at their due times,
 and actions in every state: open (one overdue), in progress, done, verified, not effective.
 
-Everything goes through evaluations.reviews with past times, e-mails muted (they would tell people
+Everything goes through evaluations.reviews.services with past times, e-mails muted (they would tell people
 about the past). Idempotent: a month reviewed before is left as it is. The two checked actions pick
 a department and KPI from the data, so that the next review really finds one effective and one not.
 """

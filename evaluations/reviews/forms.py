@@ -1,4 +1,4 @@
-"""Forms of the review admin: shape only. Every rule lives in evaluations.reviews; a form that needs
+"""Forms of the review admin: shape only. Every rule lives in evaluations.reviews.services; a form that needs
 one (the cycle's form) asks the service's own check and shows its errors on the fields."""
 
 from __future__ import annotations

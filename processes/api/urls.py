@@ -1,4 +1,4 @@
-"""/api/v1/: the endpoints of SPEC §5 that the engine supports (feedback, evaluations, reviews,
+"""/api/v1/: the endpoints of the engine (feedback, evaluations, reviews,
 actions and analytics come with their apps)."""
 
 from django.urls import path

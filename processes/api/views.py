@@ -1,4 +1,4 @@
-"""The REST API of SPEC §5: thin views over the selectors (reads) and processes.services (writes).
+"""The REST API (docs/integrations.md): thin views over the selectors (reads) and processes.services (writes).
 
 Here the reads and the intake (`POST /cases/`, which shares its URL with the list); the other state
 changes are in actions.py, one view each. Lists compute what their serializers need once per page.

@@ -37,7 +37,7 @@ def _demo_data(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def org(_demo_data, db):
-    """The demo organisation of SPEC section 7 plus its four demo processes, read fresh for each test
+    """The demo organisation plus its four demo processes, read fresh for each test
     (a test may change a row in its savepoint; the objects of another test must not see it)."""
     return SimpleNamespace(
         departments={d.code: d for d in Department.objects.all()},

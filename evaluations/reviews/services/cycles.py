@@ -1,5 +1,5 @@
 """Improvement reviews (PDCA): every write of review cycles, reviews and improvement actions, one
-function each, used by the admin, the API, the tasks and the demo alike (CONVENTIONS §1–2).
+function each, used by the admin, the API, the tasks and the demo alike (docs/architecture.md).
 
 Once per period. A cycle's run for a period happens once however often, and from however many
 workers, it is triggered: each run locks the cycle's row (`select_for_update`), looks for the review
