@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import ApplicationError, InvalidInput
 from core.text import localized_name
 from departments.models import Department, Membership
-from evaluations import charts, selectors
+from evaluations import charts
+from evaluations.admin.common import ScopedDepartmentFilter
 from evaluations.models import Evaluation
 from evaluations.periods import Period, period_containing, today
 from evaluations.reviews import emails as review_emails
@@ -338,15 +339,8 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ActionDepartmentFilter(admin.SimpleListFilter):
-    title = _("department")
-    parameter_name = "department"
-
-    def lookups(self, request, model_admin):
-        return [(d.pk, localized_name(d)) for d in selectors.scorecard_departments(user=request.user)]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(department_id=self.value()) if self.value() else queryset
+class ActionDepartmentFilter(ScopedDepartmentFilter):
+    """The departments whose actions the user may see (those of the scorecards' scope)."""
 
 
 @admin.register(ImprovementAction)
