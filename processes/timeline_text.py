@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.db import models
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,13 +16,6 @@ from processes.models import (
     PauseSegment,
     Priority,
     handoff_note_text,
-)
-
-# The due time of the clock that runs now: the response clock while pending, then the resolution clock.
-CURRENT_DUE = models.Case(
-    models.When(status=Handoff.Status.PENDING, then=F("response_due_at")),
-    default=F("resolution_due_at"),
-    output_field=models.DateTimeField(),
 )
 
 

@@ -3,7 +3,6 @@ change one row of the action's append-only history."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,8 +31,6 @@ from evaluations.reviews.services.common import (
     _invalid,
     _local_today,
 )
-
-log = logging.getLogger(__name__)
 
 
 # == improvement actions ============================================================================

@@ -3,7 +3,6 @@ one 400 that names every bad field."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -16,7 +15,6 @@ from evaluations.reviews.models import (
     ImprovementActionEvent,
 )
 
-log = logging.getLogger(__name__)
 Status = ImprovementAction.Status
 EventKind = ImprovementActionEvent.Kind
 

@@ -18,7 +18,6 @@ The findings are built by evaluations.reviews.findings, the e-mails by evaluatio
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -42,8 +41,6 @@ from evaluations.reviews.services.common import (
     _invalid,
     _local_today,
 )
-
-log = logging.getLogger(__name__)
 
 
 # == the schedule ===================================================================================

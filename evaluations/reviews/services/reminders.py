@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -18,8 +17,6 @@ from evaluations.reviews.services.common import (
     _local_today,
     _remind_days,
 )
-
-log = logging.getLogger(__name__)
 
 
 # == reminders ======================================================================================
