@@ -37,3 +37,8 @@ class NotFound(ApplicationError):
 class StateConflict(ApplicationError):
     code = "state_conflict"
     status = 409
+
+
+def field_error(field: str, message: str, code: str = "invalid") -> InvalidInput:
+    """A 400 that names one bad field (the API shows `fields`, the admin the message)."""
+    return InvalidInput(message, code=code, extra={"fields": {field: [message]}})

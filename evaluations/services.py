@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
+from core.errors import field_error as _invalid
 from departments import policy as dept_policy
 from departments.models import Department, Membership
 from evaluations import kpis, policy
@@ -36,10 +37,6 @@ from processes.models import Case, CaseEvent, Handoff
 
 CENT = Decimal("0.01")
 INSPECTABLE = (Case.Status.RESOLVED, Case.Status.CLOSED)
-
-
-def _invalid(field: str, message: str, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, extra={"fields": {field: [message]}})
 
 
 # == KPIs ===========================================================================================

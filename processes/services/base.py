@@ -47,10 +47,6 @@ def _now(at: datetime | None) -> datetime:
     return at or timezone.now()
 
 
-def _invalid(field: str, message: str, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, extra={"fields": {field: [message]}})
-
-
 def _user(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
 

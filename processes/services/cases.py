@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from core.errors import InvalidInput, StateConflict
+from core.errors import field_error as _invalid
 from processes import policy, rules, writes
 from processes.models import (
     Case,
@@ -24,7 +25,6 @@ from processes.services.base import (
     _Change,
     _complete,
     _end_pause,
-    _invalid,
     _lock_case,
     _lock_open,
     _mark_accepted,

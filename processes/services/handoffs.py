@@ -7,6 +7,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from core.errors import field_error as _invalid
 from processes import rules, writes
 from processes.models import (
     Case,
@@ -20,7 +21,6 @@ from processes.services.base import (
     _complete,
     _end_pause,
     _finish,
-    _invalid,
     _lock_handoff,
     _lock_open,
     _mark_accepted,
