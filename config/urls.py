@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
-from processes.api.errors import api_not_found
+from core.api.errors import api_not_found
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -21,10 +21,10 @@ urlpatterns = [
 
 # Under /api/ a URL that matches nothing, a request Django refuses before any view (too many fields,
 # a suspicious operation), a CSRF refusal, or a crash, answers JSON like every other API error.
-handler400 = "processes.api.errors.bad_request"
-handler403 = "processes.api.errors.permission_denied"
-handler404 = "processes.api.errors.page_not_found"
-handler500 = "processes.api.errors.server_error"
+handler400 = "core.api.errors.bad_request"
+handler403 = "core.api.errors.permission_denied"
+handler404 = "core.api.errors.page_not_found"
+handler500 = "core.api.errors.server_error"
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

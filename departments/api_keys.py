@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
+from core.errors import InvalidInput, NotFound
+from core.rows import Rows, table
 from departments import access
-from departments.errors import InvalidInput, NotFound
 from departments.models import ApiKey, ConfigStamp
-from departments.rows import Rows, table
 
 LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often per key
 
@@ -104,7 +104,7 @@ def _lookup(hashed: str) -> ApiKey | None:
     """The key with this hash and its user, with the configuration stamp read in the same statement:
     the request's permission and membership checks then come from the process's memory
     (departments/access.py). Every API request runs it, so it is SQL built once per process
-    (departments.rows), not a query compiled by the ORM each time."""
+    (core.rows), not a query compiled by the ORM each time."""
     sql = _sql.get(connection.vendor)
     if sql is None:
         users = Rows(get_user_model(), "u")

@@ -1,4 +1,4 @@
-"""The demo organisation of SPEC section 7: calendars, departments, users. Idempotent."""
+"""The demo organisation: calendars, departments, users. Idempotent."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from departments.errors import InvalidInput
+from core.errors import InvalidInput
 from departments.models import BusinessCalendar, Department, Membership
 from departments.roles import AUDITORS, QUALITY_OFFICE, STAFF, ensure_role_groups
 from departments.services import calendar_import_holidays, calendar_set_hours

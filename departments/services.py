@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from departments.business_time import validate_hours
-from departments.errors import InvalidInput
 from departments.models import BusinessCalendar, CalendarException, Heartbeat, WorkingHours
 
 
@@ -35,7 +35,7 @@ def calendar_set_hours(*, calendar: BusinessCalendar, hours: list[tuple[int, tim
     problems = hours_problems(hours)
     if problems:
         raise InvalidInput("; ".join(problems), code="invalid_hours")
-    BusinessCalendar.objects.select_for_update().filter(pk=calendar.pk).first()
+    BusinessCalendar.objects.select_for_update(no_key=True).filter(pk=calendar.pk).first()
     calendar.hours.all().delete()
     WorkingHours.objects.bulk_create(
         WorkingHours(calendar=calendar, weekday=w, start=s, end=e) for w, s, e in hours
@@ -97,7 +97,7 @@ def calendar_import_holidays(*, calendar: BusinessCalendar, country: str, year: 
     holiday_days = _bridge_weekends(set(names))
     extra_days = {d for d in getattr(data, "weekend_workdays", set()) if d.year == year}
 
-    BusinessCalendar.objects.select_for_update().filter(pk=calendar.pk).first()
+    BusinessCalendar.objects.select_for_update(no_key=True).filter(pk=calendar.pk).first()
     existing = calendar.exceptions.filter(date__year=year)
     manual = set(existing.exclude(source=source).values_list("date", flat=True))
     existing.filter(source=source).delete()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Entrypoint of the production image: wait for the database; in the web role also apply the
-# migrations and install the beat schedule (config/beat.py); then exec the command, so that it runs
+# migrations and install the beat schedule (core/beat.py); then exec the command, so that it runs
 # as PID 1 and receives docker's SIGTERM itself (gunicorn and celery both shut down gracefully on it).
 #
 # Role: $BATON_ROLE if set (web, worker, beat, or anything else), otherwise taken from the first

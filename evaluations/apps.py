@@ -9,4 +9,4 @@ class EvaluationsConfig(AppConfig):
 
     def ready(self) -> None:
         # The review and reminder e-mails register how they are addressed and worded at delivery.
-        from evaluations import review_emails  # noqa: F401
+        from evaluations.reviews import emails  # noqa: F401

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from departments.errors import ApplicationError
+from core.errors import ApplicationError
 from evaluations import services
 from evaluations.models import CustomerFeedback, Inspection, Level, Scorecard, ScorecardCriterion
 from evaluations.periods import PeriodKind, period_containing, recent_periods

@@ -13,9 +13,9 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from core.text import localized_name
 from evaluations.models import Evaluation, Kpi
 from evaluations.periods import TZ, Period
-from evaluations.selectors import localized_name
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A text cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets

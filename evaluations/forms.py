@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from departments.bounds import BoundedFormDateField, BoundedFormDateTimeField
+from core.bounds import BoundedFormDateField, BoundedFormDateTimeField
 from departments.models import Department
 from evaluations.models import CustomerFeedback, Level, Scorecard
 from evaluations.periods import PeriodKind

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from departments.errors import InvalidInput
+from core.errors import InvalidInput
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from core.errors import PermissionDenied
 from departments import policy as dept_policy
-from departments.errors import PermissionDenied
 from departments.models import Membership
 from evaluations.models import CustomerFeedback, Evaluation, Inspection, Level
 from processes import policy as process_policy

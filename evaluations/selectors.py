@@ -8,9 +8,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
-from django.utils.translation import get_language
 
-from departments.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from departments.models import Department
 from evaluations import kpis, policy
 from evaluations.models import (
@@ -26,16 +25,6 @@ from evaluations.models import (
 from evaluations.periods import TZ, Period, period_containing, recent_periods, today
 
 MAX_FLOW_DAYS = 400
-
-
-def localized_name(obj) -> str:
-    """`name_en` when the active language is English and the row has one; `name` otherwise."""
-    if obj is None:
-        return ""
-    name_en = getattr(obj, "name_en", "")
-    if name_en and (get_language() or "").startswith("en"):
-        return name_en
-    return obj.name
 
 
 # -- evaluations ------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Every write of the evaluations app: one function each, used by the admin, the API, the commands
-and the demo alike (CONVENTIONS §1–2). Domain errors come from departments.errors: InvalidInput
+and the demo alike (docs/architecture.md). Domain errors come from core.errors: InvalidInput
 (400, with `fields`), PermissionDenied (403), NotFound (404), StateConflict (409)."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
+from core.errors import field_error as _invalid
 from departments import policy as dept_policy
-from departments.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 from departments.models import Department, Membership
 from evaluations import kpis, policy
 from evaluations.models import (
@@ -31,21 +32,11 @@ from evaluations.models import (
     Scorecard,
 )
 from evaluations.periods import period_starting
+from processes import case_records
 from processes.models import Case, CaseEvent, Handoff
 
 CENT = Decimal("0.01")
 INSPECTABLE = (Case.Status.RESOLVED, Case.Status.CLOSED)
-
-
-def _invalid(field: str, message: str, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, extra={"fields": {field: [message]}})
-
-
-def _lock_case(case: Case) -> Case:
-    try:
-        return Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-    except Case.DoesNotExist as exc:
-        raise NotFound("No such case.") from exc
 
 
 # == KPIs ===========================================================================================
@@ -101,7 +92,7 @@ def evaluation_compute_period(*, kind: str, start: date, now: datetime | None = 
     run, _ = EvaluationRun.objects.get_or_create(
         kind=kind, period_start=period.start, defaults={"period_end": period.end}
     )
-    run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+    run = EvaluationRun.objects.select_for_update(no_key=True).get(pk=run.pk)
     kpi_rows = list(Kpi.objects.filter(is_active=True).order_by("order", "code"))
     departments = list(
         Department.objects.filter(is_active=True).order_by("code").values_list("pk", flat=True)
@@ -224,7 +215,7 @@ def feedback_record(
         raise InvalidInput("Invalid feedback.", code="invalid", extra={"fields": errors})
     comment = (comment or "").strip()
 
-    case = _lock_case(case)
+    case = case_records.case_lock(case)
     existing = CustomerFeedback.objects.filter(case=case, survey_id=survey_id).first()
     if existing is None:
         try:
@@ -246,13 +237,11 @@ def feedback_record(
             if existing is None:
                 raise
         else:
-            CaseEvent.objects.create(
-                case=case,
-                kind=CaseEvent.Kind.FEEDBACK_RECEIVED,
-                actor=actor if actor.is_authenticated else None,
-                department_id=case.current_department_id,
-                created_at=at,
-                payload={
+            case_records.feedback_record(
+                case,
+                actor=actor,
+                at=at,
+                facts={
                     "feedback": feedback.pk,
                     "survey_id": survey_id,
                     "csat": csat,
@@ -261,9 +250,6 @@ def feedback_record(
                     "source": source or "",
                 },
             )
-            # The change feed of integrations polls updated_at: a new timeline entry is a change.
-            case.updated_at = max(at, case.updated_at) if case.updated_at else at
-            case.save(update_fields=["updated_at"])
             return feedback, True
     if (existing.csat, existing.nps, existing.comment) != (csat, nps, comment):
         raise StateConflict(
@@ -312,7 +298,7 @@ def inspection_assign(
     at = at or timezone.now()
     if not policy.can_assign(actor, department.pk, level):
         raise PermissionDenied("You may not assign this inspection.", code="cannot_assign_inspection")
-    case = _lock_case(case)
+    case = case_records.case_lock(case)
     _check_subject(case, department, level, scorecard)
     if inspector is not None and not policy.can_inspect(inspector, department.pk, level):
         raise _invalid("inspector", "This user may not inspect at this level.", "cannot_inspect")
@@ -402,7 +388,7 @@ def inspection_record(
     if inspection is not None:
         try:
             inspection = (
-                Inspection.objects.select_for_update(of=("self",))
+                Inspection.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("scorecard")
                 .get(pk=inspection.pk)
             )
@@ -422,7 +408,7 @@ def inspection_record(
             raise InvalidInput("Name the case, department, level and scorecard.", code="invalid")
         if level in Level.values:
             policy.require_can_inspect(actor, department.pk, level)
-        case = _lock_case(case)
+        case = case_records.case_lock(case)
         _check_subject(case, department, level, scorecard)
         inspection = Inspection(
             case=case,

@@ -1,5 +1,5 @@
 """Celery tasks of the evaluations app: a thin interface over the services. Ids in, service inside,
-rerun-safe; the beat entries are declared in config/beat.py."""
+rerun-safe; the beat entries are declared in core/beat.py."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def compute_recent_evaluations(self) -> dict[str, int]:
 def run_due_review_cycles(self) -> dict:
     """Every few minutes: run each review cycle whose next run is due, for each period it is behind
     on. A cycle's period runs once however often this is triggered (evaluations.reviews)."""
-    from evaluations.reviews import review_cycle_run_due
+    from evaluations.reviews.services import review_cycle_run_due
 
     result = review_cycle_run_due()
     return {"reviews": result.reviews, "skipped": result.skipped, "failed": result.failed}
@@ -37,6 +37,6 @@ def run_due_review_cycles(self) -> dict:
 @shared_task(bind=True, soft_time_limit=240, time_limit=270, **IDEMPOTENT)
 def remind_improvement_actions(self) -> int:
     """Daily: remind owners (and for overdue actions the leads) of actions due soon or overdue."""
-    from evaluations.reviews import actions_remind
+    from evaluations.reviews.services import actions_remind
 
     return actions_remind()

@@ -1,4 +1,4 @@
-"""The demo processes of SPEC section 7, with realistic golden response times. Idempotent."""
+"""The demo processes (processes/demo.py), with realistic golden response times. Idempotent."""
 
 from __future__ import annotations
 

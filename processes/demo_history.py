@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from departments.errors import ApplicationError
+from core.errors import ApplicationError
 from processes import notifications
 from processes import services as svc
 from processes.clock import ScheduleCache, shared_schedules

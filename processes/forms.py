@@ -11,8 +11,9 @@ from typing import ClassVar
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.text import localized_name
 from processes.models import Case, PauseSegment, Priority, ServiceProcess, Stage
-from processes.selectors import Action, localized_name
+from processes.selectors import Action
 
 
 class CaseOpenForm(forms.Form):

@@ -1,7 +1,7 @@
 """The statements that open every state change: the case row, and its named or open handoff, locked
 in one statement, with what the checks after it need as extra columns.
 
-They are written as SQL, built once per process from the models' fields (departments.rows): each
+They are written as SQL, built once per process from the models' fields (core.rows): each
 state change runs one of them, and building them through the ORM's query compiler took more CPU time
 than PostgreSQL took to plan and run them (`make bench-engine`).
 
@@ -24,9 +24,9 @@ from typing import Any
 
 from django.db import connection
 
+from core.rows import Rows
+from core.rows import table as _table
 from departments.models import ConfigStamp, Department, Membership
-from departments.rows import Rows
-from departments.rows import table as _table
 from processes.models import Case, Handoff
 
 

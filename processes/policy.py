@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from core.errors import PermissionDenied
 from departments import policy as dept_policy
-from departments.errors import PermissionDenied
 from departments.second_factor import second_factor_ok
 from processes.models import Case, Handoff
 

@@ -71,10 +71,51 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def demo_org(db):
-    """The demo organisation of SPEC section 7 (departments, calendars with 2026 holidays, users)."""
+    """The demo organisation (departments, calendars with 2026 holidays, users)."""
     from departments.demo import seed_organisation
 
     return seed_organisation()
+
+
+@pytest.fixture
+def org(demo_org):
+    """The demo organisation plus its four demo processes: `org.departments`, `org.processes` (by code).
+    tests/processes overrides it with the same data seeded once per session."""
+    from types import SimpleNamespace
+
+    from processes.demo import seed_processes
+
+    return SimpleNamespace(departments=demo_org, processes=seed_processes())
+
+
+@pytest.fixture
+def user(org):
+    """`user("card_center_agent")`: a demo user fetched fresh (no permission or department cache)."""
+    from django.contrib.auth import get_user_model
+
+    def get(username: str):
+        return get_user_model().objects.get(username=username)
+
+    return get
+
+
+@pytest.fixture
+def api(user):
+    """`api("card_center_lead")`: a client sending that user's token, as an integration does."""
+    from rest_framework.test import APIClient
+
+    from departments.api_keys import api_key_issue
+
+    keys: dict[str, str] = {}
+
+    def client(username: str) -> APIClient:
+        if username not in keys:
+            keys[username] = api_key_issue(username=username).key
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Token {keys[username]}")
+        return c
+
+    return client
 
 
 # The SMTP server fixture of the real-worker integration tests (tests/sla, tests/reviews).

@@ -74,3 +74,74 @@ class CalendarExceptionFactory(factory.django.DjangoModelFactory):
     kind = CalendarException.Kind.HOLIDAY
     name = factory.LazyAttribute(lambda e: f"{e.kind} {e.date}")
     source = ""
+
+
+# -- processes: the definitions (cases and handoffs are built through the services, tests/support.py) --
+class ServiceProcessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "processes.ServiceProcess"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"process-{n}")
+    name = factory.LazyAttribute(lambda p: p.code.title())
+    category = "complaint"
+    reference_prefix = factory.Sequence(lambda n: f"P{n % 100000}")
+
+
+class StageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "processes.Stage"
+
+    process = factory.SubFactory(ServiceProcessFactory)
+    code = factory.Sequence(lambda n: f"stage-{n}")
+    name = factory.LazyAttribute(lambda s: s.code.title())
+    department = factory.SubFactory(DepartmentFactory)
+
+
+class StageTargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "processes.StageTarget"
+
+    stage = factory.SubFactory(StageFactory)
+    priority = "normal"
+    response_minutes = 30
+    resolution_minutes = 480
+
+
+class TransitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "processes.Transition"
+
+    from_stage = factory.SubFactory(StageFactory)
+    to_stage = factory.SubFactory(StageFactory, process=factory.SelfAttribute("..from_stage.process"))
+    process = factory.SelfAttribute("from_stage.process")
+
+
+# -- evaluations: scorecards and review cycles (KPIs are the built-in rows, tests/support.py) ---------
+class ScorecardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evaluations.Scorecard"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"card-{n}")
+    name = factory.LazyAttribute(lambda s: s.code.title())
+
+
+class ScorecardCriterionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evaluations.ScorecardCriterion"
+
+    scorecard = factory.SubFactory(ScorecardFactory)
+    code = factory.Sequence(lambda n: f"criterion-{n}")
+    name = factory.LazyAttribute(lambda c: c.code.title())
+
+
+class ReviewCycleFactory(factory.django.DjangoModelFactory):
+    """A row as the admin would save it; a cycle that is to run is created by review_cycle_create."""
+
+    class Meta:
+        model = "evaluations.ReviewCycle"
+
+    name = factory.Sequence(lambda n: f"Review cycle {n}")
+    kind = "monthly"
+    run_day = 1

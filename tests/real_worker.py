@@ -5,11 +5,12 @@ test database and a Redis database of their own, and stopping those subprocesses
 from __future__ import annotations
 
 import email
+import os
 import socket
 import subprocess
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -59,7 +60,9 @@ def smtp_server():
 
 def database_url() -> str:
     db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    auth = quote(db["USER"] or "postgres", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
@@ -80,3 +83,19 @@ def stop(process: subprocess.Popen) -> None:
 
 def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def worker_env(*, redis_db: int | None = None, smtp_port: int | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a worker, beat or web subprocess: the test settings, this test database,
+    its own Redis database (when given) with tasks sent to the broker, the SMTP server (when given),
+    and `extra` on top."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url()}
+    if redis_db is not None:
+        env |= {"REDIS_URL": redis_url(redis_db), "CELERY_TASK_ALWAYS_EAGER": "false"}
+    if smtp_port is not None:
+        env |= {
+            "BATON_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_port),
+        }
+    return env | extra

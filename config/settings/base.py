@@ -96,6 +96,7 @@ THIRD_PARTY_APPS = [
     "django_otp.plugins.otp_totp",
 ]
 LOCAL_APPS = [
+    "core",
     "departments",
     "processes",
     "evaluations",
@@ -297,15 +298,15 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ),
     # JSON nested or sized beyond any real payload is a 400/413, not a RecursionError (a 500).
-    "DEFAULT_PARSER_CLASSES": ("processes.api.parsers.BoundedJSONParser",),
-    "DEFAULT_PAGINATION_CLASS": "processes.api.pagination.PagePagination",
+    "DEFAULT_PARSER_CLASSES": ("core.api.parsers.BoundedJSONParser",),
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     # Counted per user: every key of one integration user shares its user's budget.
     # The counters live in the shared cache below, so every web process counts alike.
     "DEFAULT_THROTTLE_CLASSES": ("processes.api.throttling.ResilientUserRateThrottle",),
     "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="600/min")},
-    # One handler maps domain errors (departments.errors) and DRF's to JSON {code, detail[, fields]}.
-    "EXCEPTION_HANDLER": "processes.api.errors.exception_handler",
+    # One handler maps domain errors (core.errors) and DRF's to JSON {code, detail[, fields]}.
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Baton API",
@@ -333,10 +334,10 @@ SPECTACULAR_SETTINGS = {
         "FeedbackChannelEnum": "evaluations.models.CustomerFeedback.Channel",
         "PeriodKindEnum": "evaluations.periods.PeriodKind",
         "KpiCodeEnum": "evaluations.models.Kpi.Code",
-        "ReviewStatusEnum": "evaluations.review_models.ImprovementReview.Status",
-        "ActionStatusEnum": "evaluations.review_models.ImprovementAction.Status",
-        "ActionKindEnum": "evaluations.review_models.ImprovementAction.Kind",
-        "ActionEventKindEnum": "evaluations.review_models.ImprovementActionEvent.Kind",
+        "ReviewStatusEnum": "evaluations.reviews.models.ImprovementReview.Status",
+        "ActionStatusEnum": "evaluations.reviews.models.ImprovementAction.Status",
+        "ActionKindEnum": "evaluations.reviews.models.ImprovementAction.Kind",
+        "ActionEventKindEnum": "evaluations.reviews.models.ImprovementActionEvent.Kind",
     },
     # The API's path converters (processes/api/urls.py), so that the schema says what a URL accepts.
     "PATH_CONVERTER_OVERRIDES": {

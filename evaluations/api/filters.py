@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from departments.bounds import BoundedDateFilter, StrictFilterSet, TextFilter
+from core.bounds import BoundedDateFilter, StrictFilterSet, TextFilter
 from evaluations.models import Evaluation, Inspection, Level
 from evaluations.periods import PeriodKind
 

@@ -8,7 +8,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from departments.bounds import BoundedDateField, BoundedDateTimeField, StrictCharField
+from core.api.base import ModelSerializer
+from core.bounds import BoundedDateField, BoundedDateTimeField, StrictCharField
+from core.text import localized_name
 from departments.models import Department
 from evaluations.models import (
     CustomerFeedback,
@@ -22,9 +24,7 @@ from evaluations.models import (
     ScorecardCriterion,
 )
 from evaluations.periods import Period, PeriodKind
-from evaluations.selectors import localized_name
 from processes import policy as process_policy
-from processes.api.base import ModelSerializer
 from processes.models import Case
 
 TEXT_MAX = 4000

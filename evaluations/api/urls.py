@@ -2,10 +2,9 @@
 
 from django.urls import path
 
-# The API's path converters (case_ref, api_id) are registered by the engine's URL module.
-import processes.api.urls  # noqa: F401
-from evaluations.api import reviews as review_views
+from core.api import converters  # noqa: F401  (registers case_ref, api_id, api_code)
 from evaluations.api import views
+from evaluations.reviews import api as review_views
 
 app_name = "evaluations-api"
 

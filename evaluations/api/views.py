@@ -1,6 +1,6 @@
-"""The evaluations part of /api/v1/ (SPEC §5): thin views over evaluations.selectors (reads, always
+"""The evaluations part of /api/v1/ (docs/integrations.md): thin views over evaluations.selectors (reads, always
 within the caller's scope: 404 outside it) and evaluations.services (writes: 400/403/409 from the
-domain errors, mapped to JSON by the project's one exception handler, processes.api.errors)."""
+domain errors, mapped to JSON by the project's one exception handler, core.api.errors)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from departments.errors import NotFound
+from core.api.errors import LIST_ERRORS, WRITE_ERRORS, error_responses
+from core.api.filters import StableOrderingFilter
+from core.api.pagination import PagePagination
+from core.api.parsers import BoundedJSONParser
+from core.errors import NotFound
+from core.text import localized_name
 from evaluations import selectors, services
 from evaluations.api import filters
 from evaluations.api import serializers as s
 from processes import policy as process_policy
-from processes.api.errors import LIST_ERRORS, WRITE_ERRORS, error_responses
-from processes.api.filters import StableOrderingFilter
-from processes.api.pagination import PagePagination
-from processes.api.parsers import BoundedJSONParser
 
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request, data=None) -> dict[str, Any]:
@@ -117,7 +118,7 @@ class HandoffFlowView(JsonView):
             "start": flow.start,
             "end": flow.end,
             "departments": [
-                {"code": d.code, "name": selectors.localized_name(d)}
+                {"code": d.code, "name": localized_name(d)}
                 for d in sorted(departments.values(), key=lambda d: d.code)
             ],
             "cells": [

@@ -15,8 +15,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ApplicationError, NotFound, StateConflict
+from core.text import localized_name
 from departments.audit import audit_record
-from departments.errors import ApplicationError, NotFound, StateConflict
 from departments.models import AuditEntry
 from processes import policy, selectors, services
 from processes.admin.common import ADMIN_CSS, error_text, form_error_text
@@ -29,7 +30,7 @@ from processes.forms import (
     HandoffActionForm,
 )
 from processes.models import Case, Handoff
-from processes.selectors import Action, localized_name
+from processes.selectors import Action
 
 
 def _handoff(case: Case, data: dict[str, Any], *, open_only: bool = False) -> Handoff:

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from departments.errors import ApplicationError
+from core.errors import ApplicationError
 from processes import selectors
 from processes.models import Case
 

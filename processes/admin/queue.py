@@ -14,11 +14,12 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.text import localized_name
 from processes import selectors
 from processes.admin.common import ADMIN_CSS, format_due, sla_badge_html
 from processes.clock import format_time_left
 from processes.models import Handoff
-from processes.selectors import localized_name, user_label
+from processes.selectors import user_label
 
 
 def _id(value: str | int) -> int:

@@ -9,9 +9,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.text import localized_name
 from processes import selectors
 from processes.models import CaseEvent
-from processes.selectors import localized_name, user_label
+from processes.selectors import user_label
 
 
 @admin.register(CaseEvent)

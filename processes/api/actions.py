@@ -14,9 +14,9 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.errors import WRITE_ERRORS, error_responses
 from processes import services
 from processes.api import serializers as s
-from processes.api.errors import WRITE_ERRORS, error_responses
 from processes.api.views import JsonView, changed_case, changed_handoff, validated_input
 
 

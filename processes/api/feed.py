@@ -16,11 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from core.api.errors import LIST_ERRORS, error_responses
 from processes import feed
 from processes import selectors as domain_selectors
 from processes.api import filters, selectors
 from processes.api import serializers as s
-from processes.api.errors import LIST_ERRORS, error_responses
 from processes.api.views import CasePageMixin
 
 DEFAULT_PAGE = 50

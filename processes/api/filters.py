@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import django_filters
-from rest_framework.filters import OrderingFilter
 
-from departments.bounds import BoundedDateTimeFilter, StrictBooleanFilter, StrictFilterSet, TextFilter
+from core.bounds import BoundedDateTimeFilter, StrictBooleanFilter, StrictFilterSet, TextFilter
 from departments.models import Department
 from processes.api import selectors
 from processes.models import Case, Handoff, Priority, ServiceProcess
-
-
-class StableOrderingFilter(OrderingFilter):
-    """The requested order, then the primary key, so that pages never repeat or skip a row."""
-
-    def get_ordering(self, request, queryset, view):
-        ordering = list(super().get_ordering(request, queryset, view) or [])
-        if not any(term.lstrip("-") in ("pk", "id") for term in ordering):
-            ordering.append("-pk" if ordering and ordering[0].startswith("-") else "pk")
-        return ordering
 
 
 class CaseFilter(StrictFilterSet):

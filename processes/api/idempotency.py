@@ -44,7 +44,7 @@ def _owner(request: HttpRequest) -> str | None:
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:
-    from processes.api.errors import translated_detail
+    from core.api.errors import translated_detail
 
     body = {"code": code, "detail": translated_detail(code, detail)}
     if status == 400:  # every 400 names what was wrong

@@ -9,7 +9,7 @@ from django.http import JsonResponse
 class ApiRequestLimitsMiddleware:
     """A body declared larger than DATA_UPLOAD_MAX_MEMORY_SIZE under /api/ is a 413 without reading it.
 
-    Bodies sent without Content-Length are bounded by the parser as they are read (processes.api.parsers).
+    Bodies sent without Content-Length are bounded by the parser as they are read (core.api.parsers).
     """
 
     def __init__(self, get_response):

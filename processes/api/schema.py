@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
-from departments import bounds
+from core import bounds
 
 
 class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = "departments.bounds.StrictCharField"
+    target_class = "core.bounds.StrictCharField"
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)

@@ -15,8 +15,8 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core.errors import NotFound
 from departments import policy as dept_policy
-from departments.errors import NotFound
 from departments.models import Department, Membership
 from processes import policy
 from processes.clock import ScheduleCache

@@ -8,11 +8,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.base import ModelSerializer, Serializer
+from core.bounds import StrictCharField
 from departments import access
-from departments.bounds import StrictCharField
 from departments.models import Department, Membership
 from processes import definitions, policy
-from processes.api.base import ModelSerializer, Serializer
 from processes.clock import sla_state
 from processes.models import (
     Case,

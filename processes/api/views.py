@@ -1,4 +1,4 @@
-"""The REST API of SPEC §5: thin views over the selectors (reads) and processes.services (writes).
+"""The REST API (docs/integrations.md): thin views over the selectors (reads) and processes.services (writes).
 
 Here the reads and the intake (`POST /cases/`, which shares its URL with the list); the other state
 changes are in actions.py, one view each. Lists compute what their serializers need once per page.
@@ -16,15 +16,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.errors import LIST_ERRORS, READ_ERRORS, error_responses
+from core.api.filters import StableOrderingFilter
+from core.api.pagination import EventFeedPagination, PagePagination
+from core.api.parsers import BoundedJSONParser
+from core.errors import StateConflict
 from departments.audit import audit_record
-from departments.errors import StateConflict
 from departments.models import AuditEntry
 from processes import policy, services
 from processes.api import filters, selectors
 from processes.api import serializers as s
-from processes.api.errors import LIST_ERRORS, READ_ERRORS, error_responses
-from processes.api.pagination import EventFeedPagination, PagePagination
-from processes.api.parsers import BoundedJSONParser
 from processes.clock import ScheduleCache
 from processes.models import Case, Handoff
 
@@ -97,7 +98,7 @@ class PageListView(generics.ListAPIView):
 
     parser_classes = [BoundedJSONParser]
     pagination_class = PagePagination
-    filter_backends = [DjangoFilterBackend, filters.StableOrderingFilter]
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 
     def page_attrs(self, page: list) -> dict[str, Any]:
         return {}

@@ -6,43 +6,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth import get_user_model
-from rest_framework.test import APIClient
 
-from departments.api_keys import api_key_issue
 from processes import services
 from processes.models import Case, Handoff
-
-
-@pytest.fixture
-def org(demo_org):
-    from processes.demo import seed_processes
-
-    return SimpleNamespace(departments=demo_org, processes=seed_processes())
-
-
-@pytest.fixture
-def user(org):
-    def get(username: str):
-        return get_user_model().objects.get(username=username)
-
-    return get
-
-
-@pytest.fixture
-def api(user):
-    """`api("card_center_agent")`: a client that sends that user's token, as an integration does."""
-
-    keys: dict[str, str] = {}
-
-    def client(username: str) -> APIClient:
-        if username not in keys:
-            keys[username] = api_key_issue(username=username).key
-        c = APIClient()
-        c.credentials(HTTP_AUTHORIZATION=f"Token {keys[username]}")
-        return c
-
-    return client
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
+from core.api.errors import exception_handler
+from core.errors import InvalidInput, StateConflict
 from departments.api_keys import api_key_revoke
-from departments.errors import InvalidInput, StateConflict
-from processes.api.errors import exception_handler
 
 from .conftest import assert_error
 

@@ -10,7 +10,7 @@ import django_filters
 import pytest
 from rest_framework import serializers
 
-from departments import bounds
+from core import bounds
 
 API_MODULES = [
     "processes.api.filters",
@@ -19,7 +19,7 @@ API_MODULES = [
     "processes.api.views",
     "evaluations.api.filters",
     "evaluations.api.serializers",
-    "evaluations.api.reviews",
+    "evaluations.reviews.api",
     "evaluations.api.views",
 ]
 

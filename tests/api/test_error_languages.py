@@ -10,13 +10,13 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from processes.api.error_messages import DETAILS, translated
+from core.messages import DETAILS, translated
 
 from .conftest import assert_error
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("departments", "processes", "evaluations")
+APPS = ("core", "departments", "processes", "evaluations")
 # `code="…"` that names no error (a KPI looked up by its code).
 NOT_ERRORS = {"csat_avg"}
 RAISED = re.compile(r'code="([a-z_]+)"|_invalid\([^)]*?"([a-z_]+)"\)', re.S)

@@ -1,4 +1,4 @@
-"""A day in the Chinese admin, in a real browser (SPEC §2, §5): the call center opens a complaint,
+"""A day in the Chinese admin, in a real browser: the call center opens a complaint,
 takes it in and forwards it to the card center; the card center finds it in its queue with its SLA
 badge and accepts it; the quality office reads the card center's scorecard with its trend charts.
 

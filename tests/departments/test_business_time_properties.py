@@ -19,8 +19,8 @@ from departments.business_time import Schedule, validate_hours
 from departments.models import CalendarException
 from departments.services import calendar_set_hours
 from tests.factories import CalendarExceptionFactory, CalendarFactory
+from tests.support import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Asia/Shanghai is the default. London, New York and Lord Howe (half an hour at 02:00) change their
 # clocks, which the arithmetic must survive without losing or inventing time.
 ZONES = [SHANGHAI, ZoneInfo("UTC"), ZoneInfo("Europe/London"), ZoneInfo("America/New_York")]

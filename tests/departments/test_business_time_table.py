@@ -7,15 +7,13 @@ Sunday 20 September and Saturday 10 October are make-up working days (调休).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
 
 from departments.demo import seed_organisation
 from departments.models import BusinessCalendar
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tests.support import SHANGHAI
 
 
 def at(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

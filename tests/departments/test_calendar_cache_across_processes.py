@@ -3,7 +3,6 @@ web worker, an import in a command) reaches it before its next computation, with
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -16,7 +15,7 @@ from departments.models import BusinessCalendar
 from processes import services
 from processes.models import Case, ServiceProcess
 from tests.processes.support import local
-from tests.real_worker import database_url
+from tests.real_worker import worker_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 
@@ -32,11 +31,7 @@ CalendarException.objects.create(calendar=calendar, date=date.fromisoformat("{da
 
 
 def _in_another_process(code: str, day: date) -> None:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": database_url(),
-    }
+    env = worker_env(DJANGO_SETTINGS_MODULE="config.settings.local")
     subprocess.run(  # noqa: S603 (our own interpreter and code)
         [sys.executable, "-c", ADD_HOLIDAY.format(code=code, day=day.isoformat())],
         cwd=ROOT,

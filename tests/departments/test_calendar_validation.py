@@ -10,7 +10,7 @@ from datetime import date, time
 
 import pytest
 
-from departments.errors import InvalidInput
+from core.errors import InvalidInput
 from departments.models import BusinessCalendar, CalendarException
 from departments.services import calendar_set_hours
 from tests.factories import CalendarExceptionFactory, CalendarFactory, UserFactory

@@ -1,4 +1,4 @@
-"""Who acts for which department and who sees what; the demo organisation's users as SPEC section 7 names them."""
+"""Who acts for which department and who sees what; the demo organisation's users as departments/demo.py names them."""
 
 from __future__ import annotations
 

@@ -6,21 +6,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from evaluations import services
 from evaluations.models import EvaluationScore, Kpi
 from processes import services as process_services
 from processes.models import Case, Handoff, ServiceProcess, Stage, StageTarget, Transition
 from tests.factories import CalendarFactory, DepartmentFactory, UserFactory
+from tests.support import SHANGHAI, local  # noqa: F401
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOVEMBER = date(2026, 11, 1)
 RESPONSE_MIN, RESOLUTION_MIN = 10, 60
-
-
-def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 # Monday 2 November 2026, 10:00 in Shanghai; "now" for the computations is well after November.

@@ -104,7 +104,7 @@ def test_inactive_kpis_and_departments_are_left_out(world):
 
 @pytest.mark.django_db
 def test_a_date_that_starts_no_period_is_refused(world):
-    from departments.errors import InvalidInput
+    from core.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as exc:
         services.evaluation_compute_period(kind="monthly", start=date(2026, 11, 2))

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 
-from departments.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, PermissionDenied
 from departments.models import Membership
 from evaluations import services
 from evaluations.models import CustomerFeedback

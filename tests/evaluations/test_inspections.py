@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from departments.errors import PermissionDenied, StateConflict
+from core.errors import PermissionDenied, StateConflict
 from departments.models import Membership
 from evaluations import services
 from evaluations.models import Inspection, InspectionScore, Level, Scorecard, ScorecardCriterion

@@ -23,7 +23,6 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -31,14 +30,15 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from departments.models import Department, Membership, UserSettings
-from evaluations import reviews
-from evaluations.review_models import ImprovementAction
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ImprovementAction
 from evaluations.services import kpi_ensure_defaults
 from processes import services
 from processes.models import Case, Handoff, Notification, NotificationPreference
 from processes.outbox import deliver_due
 from processes.sla import sla_sweep
 from tests.reviews.support import ReviewWorld
+from tests.support import SHANGHAI
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,6 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("BATON_UPDATE_GOLDEN") == "1"
 LANGUAGES = ("zh-hans", "en")
 SITE_URL = "https://baton.bank.example"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 Kind = Notification.Kind
 # Monday 1 June 2026, 09:30 in Shanghai: a working morning for every demo calendar, no holiday near.
 T0 = datetime(2026, 6, 1, 9, 30, tzinfo=SHANGHAI)

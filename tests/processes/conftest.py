@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from departments.models import Department
@@ -38,22 +37,12 @@ def _demo_data(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def org(_demo_data, db):
-    """The demo organisation of SPEC section 7 plus its four demo processes, read fresh for each test
+    """The demo organisation plus its four demo processes, read fresh for each test
     (a test may change a row in its savepoint; the objects of another test must not see it)."""
     return SimpleNamespace(
         departments={d.code: d for d in Department.objects.all()},
         processes={p.code: p for p in ServiceProcess.objects.all()},
     )
-
-
-@pytest.fixture
-def user(org):
-    """`user("card_center_agent")`: a demo user fetched fresh (no permission or department cache)."""
-
-    def get(username: str):
-        return get_user_model().objects.get(username=username)
-
-    return get
 
 
 @pytest.fixture

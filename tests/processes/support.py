@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from processes.models import Case, CaseEvent, Handoff, Notification, OutboxEntry, PauseSegment
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    """An aware instant on the wall clock of Asia/Shanghai."""
-    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+from tests.support import SHANGHAI, local  # noqa: F401
 
 
 def open_handoff(case: Case) -> Handoff:

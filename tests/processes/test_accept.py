@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from departments.errors import NotFound, PermissionDenied, StateConflict
+from core.errors import NotFound, PermissionDenied, StateConflict
 from processes import services
 from processes.models import Case, CaseEvent, Handoff
 

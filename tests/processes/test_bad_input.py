@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from departments.errors import InvalidInput, StateConflict
+from core.errors import InvalidInput, StateConflict
 from processes import services
 from processes.models import Stage
 

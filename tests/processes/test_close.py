@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from departments.errors import PermissionDenied, StateConflict
+from core.errors import PermissionDenied, StateConflict
 from processes import services
 from processes.models import Case, CaseEvent, Handoff
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from departments.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, PermissionDenied
 from processes import services
 from processes.models import Case, CaseEvent
 

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from departments.errors import StateConflict
+from core.errors import StateConflict
 from processes import services
 from processes.models import Case, CaseEvent, Handoff, ReferenceCounter
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from departments.errors import InvalidInput, PermissionDenied, StateConflict
+from core.errors import InvalidInput, PermissionDenied, StateConflict
 from processes import services
 from processes.models import Case, CaseEvent
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from departments.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, PermissionDenied
 from processes import services
 from processes.models import (
     Case,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from departments.errors import InvalidInput, PermissionDenied, StateConflict
+from core.errors import InvalidInput, PermissionDenied, StateConflict
 from processes import services
 from processes.models import CaseEvent, Handoff, PauseSegment
 

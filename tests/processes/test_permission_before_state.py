@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from departments.errors import PermissionDenied, StateConflict
+from core.errors import PermissionDenied, StateConflict
 from processes import services
 
 pytestmark = pytest.mark.django_db

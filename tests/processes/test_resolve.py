@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
-from departments.errors import InvalidInput, PermissionDenied, StateConflict
+from core.errors import InvalidInput, PermissionDenied, StateConflict
 from processes import services
 from processes.models import Case, CaseEvent, Handoff
 

@@ -112,7 +112,7 @@ class Cases:
 
 @pytest.fixture
 def demo(db):
-    """SPEC section 7: departments, calendars, role groups, demo users and the four processes."""
+    """The demo data: departments, calendars, role groups, demo users and the four processes."""
     from departments.demo import seed_organisation
     from processes.demo import seed_processes
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 
 from processes.models import CaseEvent, handoff_note_text
-from processes.selectors import EVENT_SENTENCES, event_summary, raw_payload_text
+from processes.timeline_text import EVENT_SENTENCES, event_summary, raw_payload_text
 
 # A payload of each kind, shaped as the services and the sweep write it.
 PAYLOADS = {

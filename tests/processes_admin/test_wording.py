@@ -4,8 +4,8 @@
 import pytest
 from django.utils import translation
 
-from departments.errors import StateConflict
-from evaluations.admin_errors import error_text as evaluation_error_text
+from core.errors import StateConflict
+from evaluations.admin.errors import error_text as evaluation_error_text
 from processes.admin.common import error_text
 
 pytestmark = pytest.mark.django_db

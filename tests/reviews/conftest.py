@@ -1,20 +1,13 @@
 import pytest
 
+from tests.support import ensure_builtin_kpis
+
 from .support import ReviewWorld
 
 
 @pytest.fixture(autouse=True)
 def _builtin_kpis(request):
-    """The built-in KPIs come from a data migration, and a transactional test anywhere in the suite
-    flushes them: put back whatever is missing before each database test of this package."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
-        return
-    transactional = marker is not None and marker.kwargs.get("transaction", False)
-    request.getfixturevalue("transactional_db" if transactional else "db")
-    from evaluations.services import kpi_ensure_defaults
-
-    kpi_ensure_defaults()
+    ensure_builtin_kpis(request)
 
 
 @pytest.fixture

@@ -8,17 +8,16 @@ through evaluations.reviews, as the admin, the API and the tasks do."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from departments.models import Membership, UserSettings
 from departments.roles import QUALITY_OFFICE, STAFF, ensure_role_groups
-from evaluations import reviews
+from evaluations.reviews import services as reviews
 from processes import services as process_services
 from processes.models import Case, Handoff, ServiceProcess, Stage, StageTarget, Transition
 from processes.notifications import muted
 from tests.factories import CalendarFactory, DepartmentFactory, MembershipFactory, UserFactory
+from tests.support import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MINUTE = timedelta(minutes=1)
 
 

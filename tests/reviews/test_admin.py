@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from evaluations import reviews
-from evaluations.review_forms import ERROR_MESSAGES
-from evaluations.review_models import ImprovementAction, ImprovementReview, ReviewCycle
+from evaluations.reviews import services as reviews
+from evaluations.reviews.forms import ERROR_MESSAGES
+from evaluations.reviews.models import ImprovementAction, ImprovementReview, ReviewCycle
 
 from .support import sh
 

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from evaluations import reviews
-from evaluations.review_models import ImprovementAction, ImprovementActionEvent
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ImprovementAction, ImprovementActionEvent
 
 from .support import sh
 

@@ -12,8 +12,8 @@ import pytest
 from django.core import mail
 from django.db import connections
 
-from evaluations import reviews
-from evaluations.review_models import ImprovementReview
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ImprovementReview
 from processes.models import Notification, OutboxEntry
 from processes.outbox import deliver_due
 from tests.support import addressed
@@ -104,7 +104,7 @@ def test_two_explicit_runs_of_one_period_at_once_give_one_review(cycle):
 def test_the_database_refuses_to_rewrite_an_actions_history(cycle):
     from django.db import DatabaseError, connection, transaction
 
-    from evaluations.review_models import ImprovementAction, ImprovementActionEvent
+    from evaluations.reviews.models import ImprovementAction, ImprovementActionEvent
 
     review, _ = reviews.review_cycle_run(cycle=cycle, period_start=date(2026, 11, 1), at=DUE)
     world_lead = review.departments.get(code="RV_BACK").memberships.get(role="lead").user

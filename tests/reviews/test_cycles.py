@@ -6,10 +6,10 @@ from datetime import date, time
 
 import pytest
 
-from departments.errors import InvalidInput, PermissionDenied
-from evaluations import reviews
+from core.errors import InvalidInput, PermissionDenied
 from evaluations.models import Scorecard
-from evaluations.review_models import ReviewCycle
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ReviewCycle
 
 from .support import sh
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from evaluations.demo_reviews import CYCLE_NAME, seed_reviews
-from evaluations.review_models import ImprovementAction, ImprovementReview, ReviewCycle
+from evaluations.reviews.demo import CYCLE_NAME, seed_reviews
+from evaluations.reviews.models import ImprovementAction, ImprovementReview, ReviewCycle
 from processes.models import OutboxEntry
 from tests.support import addressed
 

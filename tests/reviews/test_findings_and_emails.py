@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import pytest
 from django.test import override_settings
 
-from evaluations import reviews
 from evaluations.models import Scorecard, ScorecardCriterion
-from evaluations.review_findings import findings_in_scope
-from evaluations.review_models import ImprovementAction, ImprovementReview
+from evaluations.reviews import services as reviews
+from evaluations.reviews.findings import findings_in_scope
+from evaluations.reviews.models import ImprovementAction, ImprovementReview
 from processes import services as process_services
 from processes.models import Case, CaseEvent, Handoff, Notification, NotificationPreference, OutboxEntry
 from processes.notifications import muted

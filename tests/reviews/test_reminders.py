@@ -9,8 +9,9 @@ import pytest
 import time_machine
 
 from departments.models import UserSettings
-from evaluations import reviews, tasks
-from evaluations.review_models import ImprovementAction
+from evaluations import tasks
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ImprovementAction
 from processes.models import Notification, OutboxEntry
 from tests.support import addressed, delivered
 

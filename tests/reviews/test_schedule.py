@@ -9,9 +9,10 @@ import pytest
 import time_machine
 from django.core import mail
 
-from departments.errors import StateConflict
-from evaluations import reviews, tasks
-from evaluations.review_models import ImprovementReview
+from core.errors import StateConflict
+from evaluations import tasks
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ImprovementReview
 from processes.models import OutboxEntry
 from processes.outbox import deliver_due
 from tests.support import addressed

@@ -5,7 +5,7 @@ import pytest
 from django.utils import translation
 
 from evaluations.models import Kpi
-from evaluations.review_emails import _trend
+from evaluations.reviews.emails import _trend
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def _card(name, grade, overall, evaluated=True, missed=0):
 
 
 def test_the_review_email_summarises_and_leaves_out_departments_without_an_evaluation():
-    from evaluations.review_emails import LINES_SHOWN, summary_context
+    from evaluations.reviews.emails import LINES_SHOWN, summary_context
 
     below = [{"department": f"D{i}", "kpi": "退回率", "value": "9%", "target": "5%"} for i in range(47)]
     context = {

@@ -10,8 +10,8 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
-from evaluations import reviews
-from evaluations.review_models import ImprovementAction, ImprovementActionEvent, ImprovementReview
+from evaluations.reviews import services as reviews
+from evaluations.reviews.models import ImprovementAction, ImprovementActionEvent, ImprovementReview
 from tests.support import delivered
 
 from .support import sh

@@ -21,9 +21,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from evaluations.periods import PeriodKind, period_containing, today
-from evaluations.review_models import ImprovementReview
+from evaluations.reviews.models import ImprovementReview
 from processes.models import Notification
-from tests.real_worker import database_url, redis_url, stop, tail
+from tests.real_worker import redis_url, stop, tail, worker_env
 
 from .support import ReviewWorld
 
@@ -51,7 +51,7 @@ def test_a_real_beat_and_worker_run_a_due_cycle_and_each_recipient_gets_one_revi
         pytest.skip("needs Redis (set REDIS_URL)")
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from config.beat import install_schedules
+    from core.beat import install_schedules
 
     smtp_port, inbox = smtp_server
     # Given last month's history: the back office bounced 2 of its 4 handoffs
@@ -69,17 +69,7 @@ def test_a_real_beat_and_worker_run_a_due_cycle_and_each_recipient_gets_one_revi
         interval=every, expire_seconds=EVERY_SECONDS * 10
     )
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url(REDIS_DB),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "BATON_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = worker_env(redis_db=REDIS_DB, smtp_port=smtp_port, PYTHONUNBUFFERED="1")
     celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
     processes: list[tuple[str, subprocess.Popen, Path]] = []
 

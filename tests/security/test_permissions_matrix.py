@@ -1,5 +1,5 @@
-"""The permissions matrix of issue 8 ("Trustworthy in a bank"): every admin page and every API
-endpoint, for each demo role of SPEC §7.
+"""The permissions matrix: every admin page and every API
+endpoint, for each demo role (departments/demo.py).
 
 The state, built once for the module through the services (and rolled back at the end):
 
@@ -14,9 +14,9 @@ The state, built once for the module through the services (and rolled back at th
 The roles: card_center_agent ("agent"), card_center_lead ("lead"), risk_agent ("other": none of the
 cases ever passed through RISK), quality_officer ("officer"), auditor, call_center_agent's API token
 ("token", as an integration sends it: `Authorization: Token …`) and nobody ("anon"). Staff reach the
-API with their admin session (SPEC §5: token and session authentication).
+API with their admin session (token and session authentication).
 
-The expectations below are tables written by hand from SPEC §2, §5 and §7 and the role groups'
+The expectations below are tables written by hand from the product rules and the role groups'
 promises (departments/roles.py), never computed from the code under test. A page or an endpoint the
 tables do not know makes `test_the_matrix_knows_every_*` fail, naming it: give it its row.
 
@@ -457,7 +457,7 @@ actions           X            X            -      X        X        -
     1,
 )
 # Department-level data: scorecards, the flow and reviews are a lead's (and inspector's) for their
-# departments and everybody's for those who see all (evaluations/policy.py, SPEC §2); agents see none.
+# departments and everybody's for those who see all (evaluations/policy.py); agents see none.
 _ALL_PAIRS = {
     "intake>CALL_CENTER",
     "CALL_CENTER>CARD_CENTER",
@@ -526,15 +526,15 @@ class World:
 
 
 def _seed() -> World:
-    from config.beat import install_schedules
+    from core.beat import install_schedules
     from departments.demo import seed_organisation
     from departments.services import heartbeat_record
-    from evaluations import reviews
     from evaluations import services as evaluation_services
     from evaluations.demo import ensure_scorecard
     from evaluations.models import Evaluation, Kpi, Level
     from evaluations.periods import TZ, PeriodKind, period_containing, today
-    from evaluations.review_models import ImprovementAction
+    from evaluations.reviews import services as reviews
+    from evaluations.reviews.models import ImprovementAction
     from processes import services
     from processes.api.tokens import api_token_issue
     from processes.demo import seed_processes

@@ -9,18 +9,14 @@ within 2 hours (due soon from 96 minutes).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core import mail
 
 from processes import services
 from processes.models import Case, CaseEvent, Handoff
-from tests.support import addressed
+from tests.support import SHANGHAI, addressed
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Monday 1 June 2026, 09:30 in Shanghai: a working morning, long before the machine's clock.
 T0 = datetime(2026, 6, 1, 9, 30, tzinfo=SHANGHAI)
 RESPONSE = timedelta(minutes=15)
@@ -31,24 +27,6 @@ CUSTOMER_PHONE, CUSTOMER_PHONE_MASKED = "13912345678", "139****5678"
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
-
-
-@pytest.fixture
-def org(demo_org):
-    """The demo organisation of SPEC section 7 plus its four demo processes."""
-    from processes.demo import seed_processes
-
-    return SimpleNamespace(departments=demo_org, processes=seed_processes())
-
-
-@pytest.fixture
-def user(org):
-    """`user("call_center_lead")`: a demo user fetched fresh."""
-
-    def get(username: str):
-        return get_user_model().objects.get(username=username)
-
-    return get
 
 
 @pytest.fixture

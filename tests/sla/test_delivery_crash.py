@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from processes.models import Notification
 from processes.outbox import address_due
-from tests.real_worker import Inbox, database_url, free_port, redis_url, stop, tail
+from tests.real_worker import Inbox, free_port, redis_url, stop, tail, worker_env
 
 from .conftest import T0, minutes
 
@@ -74,18 +74,9 @@ def test_a_worker_killed_mid_delivery_resends_at_most_the_message_in_flight(
     assert Notification.objects.filter(status=Notification.Status.PENDING).count() == MESSAGES
     keys = set(Notification.objects.values_list("dedup_key", flat=True))
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url(REDIS_DB),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "BATON_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "BATON_MAIL_BATCH": str(MESSAGES * 2),  # one task run would send them all
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = worker_env(
+        redis_db=REDIS_DB, smtp_port=smtp_port, PYTHONUNBUFFERED="1", BATON_MAIL_BATCH=str(MESSAGES * 2)
+    )
     celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
     workers: list[tuple[subprocess.Popen, Path]] = []
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from processes.models import CaseEvent, Handoff, Notification
-from tests.real_worker import database_url, redis_url, stop, tail
+from tests.real_worker import redis_url, stop, tail, worker_env
 
 from .conftest import open_handoff
 
@@ -40,7 +40,7 @@ def test_a_real_worker_and_beat_breach_escalate_and_email_an_overdue_handoff(
         pytest.skip("needs Redis (set REDIS_URL)")
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from config.beat import install_schedules
+    from core.beat import install_schedules
 
     smtp_port, inbox = smtp_server
     # Given a complaint whose intake handoff was due 45 minutes ago (opened an hour ago, 24×7 calendar)
@@ -56,17 +56,7 @@ def test_a_real_worker_and_beat_breach_escalate_and_email_an_overdue_handoff(
         interval=every, expire_seconds=SWEEP_EVERY_SECONDS * 10
     )
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url(REDIS_DB),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "BATON_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = worker_env(redis_db=REDIS_DB, smtp_port=smtp_port, PYTHONUNBUFFERED="1")
     celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
     logs = tmp_path
     processes: list[tuple[str, subprocess.Popen, Path]] = []

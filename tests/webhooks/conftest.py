@@ -10,11 +10,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
 from standardwebhooks import Webhook
 
 from processes import services
@@ -48,18 +46,6 @@ def eventually(check: Callable[[], object], *, timeout: float = 60.0, every: flo
         if result or time.monotonic() > deadline:
             return result
         time.sleep(every)
-
-
-@pytest.fixture
-def org(demo_org):
-    from processes.demo import seed_processes
-
-    return SimpleNamespace(departments=demo_org, processes=seed_processes())
-
-
-@pytest.fixture
-def user(org):
-    return lambda name: get_user_model().objects.get(username=name)
 
 
 def open_handoff(case: Case) -> Handoff:

@@ -17,7 +17,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.real_worker import database_url, redis_url, stop, tail
+from tests.real_worker import redis_url, stop, tail, worker_env
 
 from .conftest import LIFE_KINDS
 
@@ -48,8 +48,8 @@ def test_every_event_once_in_order_through_500s_sigkill_and_a_down_broker(
         pytest.skip("needs Redis (set REDIS_URL)")
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from config.beat import install_schedules
     from config.celery_app import app
+    from core.beat import install_schedules
 
     subscribe(receiver.url, receiver.secret)
     install_schedules()
@@ -59,16 +59,12 @@ def test_every_event_once_in_order_through_500s_sigkill_and_a_down_broker(
     # The receiver fails its 2nd and 3rd requests, and holds its 6th until the worker has been killed.
     receiver.script = lambda n: 500 if n in (1, 2) else 200
     receiver.hold_at = 5
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url(REDIS_DB),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "BATON_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
-        "BATON_WEBHOOK_RETRY_SECONDS": "0.5",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = worker_env(
+        redis_db=REDIS_DB,
+        BATON_WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
+        BATON_WEBHOOK_RETRY_SECONDS="0.5",
+        PYTHONUNBUFFERED="1",
+    )
     celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
     processes: list[tuple[str, subprocess.Popen, Path]] = []
 

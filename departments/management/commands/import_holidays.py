@@ -1,7 +1,7 @@
 import holidays
 from django.core.management.base import BaseCommand, CommandError
 
-from departments.errors import InvalidInput
+from core.errors import InvalidInput
 from departments.models import BusinessCalendar
 from departments.services import calendar_import_holidays
 

@@ -11,7 +11,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from departments.errors import ApplicationError
+from core.errors import ApplicationError
 from evaluations.periods import PeriodKind, period_starting
 from evaluations.services import evaluation_compute_period
 

@@ -7,7 +7,7 @@ from tqdm import tqdm
 
 from departments.demo import seed_organisation
 from evaluations.demo import seed_evaluations
-from evaluations.demo_reviews import seed_reviews
+from evaluations.reviews.demo import seed_reviews
 from processes.demo import seed_processes
 from processes.demo_history import last_demo_case_opened, seed_history
 

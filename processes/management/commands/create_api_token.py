@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from departments.errors import ApplicationError
+from core.errors import ApplicationError
 from processes.api.tokens import api_token_issue, api_token_revoke
 
 

@@ -1,0 +1,54 @@
+"""The models of the `processes` app, by concern: process definitions, cases and their timeline, and
+what leaves the system after commit. `from processes.models import X` works for every one of them."""
+
+from processes.models.cases import (
+    CALL_BACK_NOTE,
+    COMPENSATION_NOTE,
+    Case,
+    CaseEvent,
+    CurrentTransactionId,
+    Handoff,
+    PauseSegment,
+    ReferenceCounter,
+    handoff_note_text,
+)
+from processes.models.definitions import (
+    Priority,
+    ServiceProcess,
+    Stage,
+    StageTarget,
+    Transition,
+)
+from processes.models.delivery import (
+    FeedCursor,
+    IdempotencyKey,
+    Notification,
+    NotificationPreference,
+    OutboxEntry,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+__all__ = [
+    "CALL_BACK_NOTE",
+    "COMPENSATION_NOTE",
+    "Case",
+    "CaseEvent",
+    "CurrentTransactionId",
+    "FeedCursor",
+    "Handoff",
+    "IdempotencyKey",
+    "Notification",
+    "NotificationPreference",
+    "OutboxEntry",
+    "PauseSegment",
+    "Priority",
+    "ReferenceCounter",
+    "ServiceProcess",
+    "Stage",
+    "StageTarget",
+    "Transition",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "handoff_note_text",
+]

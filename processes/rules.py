@@ -1,0 +1,168 @@
+"""The guard of every case and handoff action, written once.
+
+Each `can_<action>` looks only at the state of rows the caller already holds (the locked case, its
+open handoff) and returns the refusal the action would raise (a StateConflict, or a PermissionDenied
+where who may act depends on the state) or None when the action is allowed. It runs no query.
+
+Two readers, one rule:
+- the services in processes.services call `refuse(rules.can_<action>(...))` after locking the rows and
+  checking the actor's department, so the error raised is the one written here;
+- processes.selectors.allowed_actions offers an action exactly when its rule returns None, so the
+  admin and the API never offer what the service would refuse.
+
+Adding a state change: write its `can_<action>` here, call it from the service, and add the action to
+`allowed_actions` (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core.errors import ApplicationError, PermissionDenied, StateConflict
+from departments import policy as dept_policy
+from processes.models import Case, Handoff
+
+OPEN_CASE = (Case.Status.OPEN, Case.Status.IN_PROGRESS)
+
+
+def refuse(refusal: ApplicationError | None) -> None:
+    """Raise the refusal of a rule, if any."""
+    if refusal is not None:
+        raise refusal
+
+
+# -- handoff moves --------------------------------------------------------------------------------
+def can_accept(handoff: Handoff) -> StateConflict | None:
+    if handoff.status != Handoff.Status.PENDING:
+        return StateConflict("Only a pending handoff can be accepted.", code="handoff_not_pending")
+    return None
+
+
+def can_return_handoff(handoff: Handoff) -> StateConflict | None:
+    """The handoff's side of a return (the admin offers the return on this alone, so that on a
+    resolved case's call-back the refusal below tells the user to reopen the case instead)."""
+    if not handoff.is_open:
+        return StateConflict("Only an open handoff can be returned.", code="handoff_not_open")
+    if handoff.from_department_id is None:
+        return StateConflict("The intake handoff has no sender to return to.", code="nothing_to_return_to")
+    if handoff.kind != Handoff.Kind.ROUTING:
+        return StateConflict("A compensation approval is decided, not returned.", code="handoff_is_approval")
+    return None
+
+
+def can_return(case: Case, handoff: Handoff) -> StateConflict | None:
+    refusal = can_return_handoff(handoff)
+    if refusal is not None:
+        return refusal
+    if case.status != Case.Status.IN_PROGRESS and case.status != Case.Status.OPEN:
+        return StateConflict(
+            "The case is resolved: reopen it instead of returning the call-back.", code="case_not_open"
+        )
+    return None
+
+
+def can_forward(handoff: Handoff) -> StateConflict | None:
+    """The handoff's side; the target stage and its route are the request's input."""
+    if handoff.kind != Handoff.Kind.ROUTING:
+        return StateConflict("A compensation approval is decided, not forwarded.", code="handoff_is_approval")
+    if handoff.status != Handoff.Status.ACCEPTED:
+        return StateConflict("Accept the handoff before forwarding it.", code="handoff_not_accepted")
+    return None
+
+
+def can_claim(handoff: Handoff, actor) -> StateConflict | None:
+    """Claiming a handoff the actor holds already is allowed (and changes nothing)."""
+    if not handoff.is_open:
+        return StateConflict("Only an open handoff can be claimed.", code="handoff_not_open")
+    if handoff.assignee_id is not None and handoff.assignee_id != actor.pk:
+        return StateConflict("Someone else has claimed this handoff.", code="handoff_already_claimed")
+    return None
+
+
+def can_pause(handoff: Handoff) -> StateConflict | None:
+    if handoff.status != Handoff.Status.ACCEPTED:
+        return StateConflict("Only an accepted handoff can be paused.", code="handoff_not_accepted")
+    if handoff.paused_at is not None:
+        return StateConflict("The handoff is already paused.", code="handoff_paused")
+    return None
+
+
+def can_resume(handoff: Handoff) -> StateConflict | None:
+    if handoff.paused_at is None:
+        return StateConflict("The handoff is not paused.", code="handoff_not_paused")
+    return None
+
+
+# -- case-level changes ---------------------------------------------------------------------------
+def can_resolve(case: Case, handoff: Handoff) -> StateConflict | None:
+    if case.status not in OPEN_CASE:
+        return StateConflict("Only an open case can be resolved.", code="case_not_open")
+    if handoff.kind != Handoff.Kind.ROUTING:
+        return StateConflict("The compensation is awaiting approval.", code="awaiting_approval")
+    if handoff.status != Handoff.Status.ACCEPTED:
+        return StateConflict("Accept the handoff before resolving.", code="handoff_not_accepted")
+    if handoff.to_stage is None or not handoff.to_stage.can_resolve:
+        code = handoff.to_stage.code if handoff.to_stage is not None else "-"
+        return StateConflict(f"Stage {code} cannot resolve cases.", code="stage_cannot_resolve")
+    return None
+
+
+def can_decide_compensation(handoff: Handoff | None) -> StateConflict | None:
+    if handoff is None:
+        return StateConflict("The case has no open handoff.", code="no_open_handoff")
+    if handoff.kind != Handoff.Kind.APPROVAL:
+        return StateConflict("No compensation is awaiting approval.", code="no_pending_approval")
+    return None
+
+
+def can_close(case: Case, handoff: Handoff | None, *, system: bool = False) -> StateConflict | None:
+    """A resolved case; its call-back handoff accepted first, except when the system auto-closes."""
+    if case.status != Case.Status.RESOLVED:
+        return StateConflict("Only a resolved case can be closed.", code="case_not_resolved")
+    if handoff is not None and handoff.status == Handoff.Status.PENDING and not system:
+        return StateConflict("Accept the call-back handoff before closing.", code="handoff_not_accepted")
+    return None
+
+
+def can_reopen(case: Case, at: datetime) -> StateConflict | None:
+    if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
+        return StateConflict("Only a resolved or closed case can be reopened.", code="case_not_resolved")
+    window = timedelta(days=case.process.reopen_window_days)
+    if case.resolved_at is None or at - case.resolved_at > window:
+        return StateConflict(
+            f"The reopen window of {case.process.reopen_window_days} days has passed.",
+            code="reopen_window_closed",
+        )
+    return None
+
+
+def can_cancel(case: Case) -> StateConflict | None:
+    if case.status not in OPEN_CASE:
+        return StateConflict("Only an open case can be cancelled.", code="case_not_open")
+    return None
+
+
+def may_extend_deadline(user, case: Case) -> PermissionDenied | None:
+    """Who may extend depends only on how often the deadline was extended: the first extension by the
+    current department's lead, the second by the process's designated approving department."""
+    approver = case.process.second_extension_approver_id
+    if case.regulatory_extensions == 0 or (case.regulatory_extensions > 1 and approver is None):
+        if not dept_policy.leads(user, case.current_department_id):
+            return PermissionDenied(
+                "The first extension is approved by the department lead.", code="not_lead"
+            )
+    elif approver is None or not dept_policy.acts_for(user, approver):
+        return PermissionDenied(
+            "The second extension needs the designated approving department.", code="not_approver"
+        )
+    return None
+
+
+def can_extend_deadline(case: Case) -> StateConflict | None:
+    if case.regulatory_deadline is None:
+        return StateConflict("This case has no regulatory deadline.", code="no_regulatory_deadline")
+    if case.status not in OPEN_CASE:
+        return StateConflict("Only an open case can be extended.", code="case_not_open")
+    if case.regulatory_extensions > 1:
+        return StateConflict("The deadline has been extended twice already.", code="no_more_extensions")
+    return None
