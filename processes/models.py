@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from departments.models import AppendOnlyModel, Department
+from processes.customers.fields import EncryptedTextField
 
 
 class CurrentTransactionId(models.Func):
@@ -95,6 +96,11 @@ class ServiceProcess(models.Model):
         related_name="+",
     )
     reopen_window_days = models.PositiveSmallIntegerField(_("reopen window (days)"), default=30)
+    repeat_window_days = models.PositiveSmallIntegerField(
+        _("repeat complaint window (days)"),
+        default=30,
+        help_text=_("A case of the same customer in this process within these days is a repeat; 0: never."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     # Who changed what, when, before and after (the configuration history; append-only).
@@ -249,9 +255,15 @@ class Case(models.Model):
     )
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
-    customer_id = models.CharField(_("customer id"), max_length=64, blank=True)
-    customer_name = models.CharField(_("customer name"), max_length=200, blank=True)
-    customer_phone = models.CharField(_("customer phone"), max_length=32, blank=True)
+    # Customer data is stored encrypted (processes/customers/crypto.py); the *_key columns hold the
+    # blind index (a keyed hash of the normalised value) that exact lookups use.
+    customer_id = EncryptedTextField(_("customer id"), blank=True)
+    customer_name = EncryptedTextField(_("customer name"), blank=True)
+    customer_phone = EncryptedTextField(_("customer phone"), blank=True)
+    customer_email = EncryptedTextField(_("customer e-mail"), blank=True)
+    customer_phone_key = models.CharField(max_length=64, blank=True, editable=False)
+    customer_id_key = models.CharField(max_length=64, blank=True, editable=False)
+    repeat_complaint = models.BooleanField(_("repeat complaint"), default=False)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
@@ -338,6 +350,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["current_department", "status"], name="case_dept_status"),
             models.Index(fields=["status"], name="case_status"),
+            models.Index(fields=["customer_phone_key"], name="case_customer_phone_key"),
+            models.Index(fields=["customer_id_key"], name="case_customer_id_key"),
         ]
 
     def __str__(self) -> str:
@@ -857,3 +871,90 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class CustomerMessage(models.Model):
+    """One message to a case's customer (SMS or e-mail), made from an `OutboxEntry` at delivery. The
+    address is not stored: it is read from the case (encrypted there) when the message is sent, and
+    the body says nothing personal. Sent or dead on its own, with retries like staff e-mail."""
+
+    class Kind(models.TextChoices):
+        INTAKE = "intake", _("intake received")
+        EXTENSION = "extension", _("deadline extended")
+        RESOLUTION = "resolution", _("resolution")
+        SURVEY = "survey", _("satisfaction survey")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("e-mail")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        DEAD = "dead", _("dead")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(OutboxEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    recipient_masked = models.CharField(_("recipient"), max_length=100, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    dedup_key = models.CharField(_("de-duplication key"), max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer message")
+        verbose_name_plural = _("customer messages")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="customer_message_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.dedup_key
+
+
+class CustomerMessageTemplate(models.Model):
+    """The words of a kind of customer message in one language, edited by the quality office. Without
+    a row the built-in words apply (processes/customers/messages.py). Placeholders in braces:
+    {reference}, {process}, {deadline}, {reason}, {survey_url}, {reply_code}."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=CustomerMessage.Kind.choices)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("e-mail subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+
+    class Meta:
+        verbose_name = _("customer message template")
+        verbose_name_plural = _("customer message templates")
+        ordering = ["kind", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "language"], name="unique_customer_message_template")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language})"
+
+
+class ConsoleSms(models.Model):
+    """What the console SMS gateway (the default, for development and tests) was given to send: the
+    number masked, the text in full. Nothing leaves the machine."""
+
+    message = models.ForeignKey(CustomerMessage, on_delete=models.SET_NULL, null=True, related_name="+")
+    to_masked = models.CharField(_("to"), max_length=40)
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("console SMS")
+        verbose_name_plural = _("console outbox (SMS)")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.to_masked}: {self.body[:40]}"
