@@ -913,7 +913,9 @@ class CustomerMessage(models.Model):
         verbose_name_plural = _("customer messages")
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="customer_message_due"),
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="customer_message_due"
+            ),
         ]
 
     def __str__(self) -> str:

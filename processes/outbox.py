@@ -31,7 +31,14 @@ def deliver_due(*, now: datetime | None = None, limit: int | None = None) -> tup
     server for that message, exactly once in the outbox for every other)."""
     now = now or timezone.now()
     address_due(now=now)
-    return send_due(now=now, limit=limit or settings.BATON_MAIL_BATCH)
+    sent, failed = send_due(now=now, limit=limit or settings.BATON_MAIL_BATCH)
+    # Messages to customers (SMS or e-mail) leave through the same run.
+    from processes.customers import messages as customer_messages
+
+    customer_sent, customer_failed = customer_messages.send_due(
+        now=now, limit=limit or settings.BATON_MAIL_BATCH
+    )
+    return sent + customer_sent, failed + customer_failed
 
 
 def address_due(*, now: datetime, batch: int = 500) -> int:
@@ -53,7 +60,11 @@ def address_due(*, now: datetime, batch: int = 500) -> int:
             for e in entries:
                 by_kind.setdefault(e.kind, []).append(e)
             for kind, group in by_kind.items():
-                recipients = notifications.handler(kind).address(group)
+                kind_handler = notifications.handler(kind)
+                if kind_handler.materialise is not None:
+                    kind_handler.materialise(group, now)
+                    continue
+                recipients = kind_handler.address(group)
                 for e in group:
                     for recipient, context in recipients.get(e.pk, []):
                         rows.append(

@@ -19,7 +19,9 @@ from departments.audit import audit_record
 from departments.errors import ApplicationError, NotFound, StateConflict
 from departments.models import AuditEntry
 from processes import policy, selectors, services
+from processes.admin import customers as customer_admin
 from processes.admin.common import ADMIN_CSS, error_text, form_error_text
+from processes.customers.messages import ExtensionReason
 from processes.forms import (
     ACTION_FORMS,
     ActionForm,
@@ -113,8 +115,13 @@ def _cancel(actor, case, data):
 
 
 def _extend(actor, case, data):
-    case = services.case_extend_deadline(case=case, actor=actor, reason=data["reason"])
-    return gettext("The regulatory deadline is now %(date)s; the customer has been told.") % {
+    case = services.case_extend_deadline(
+        case=case,
+        actor=actor,
+        reason=data["reason"],
+        reason_category=data.get("reason_category") or ExtensionReason.INVESTIGATION,
+    )
+    return gettext("The regulatory deadline is now %(date)s; a message to the customer is on its way.") % {
         "date": case.regulatory_deadline.isoformat()
     }
 
@@ -155,7 +162,7 @@ class CaseAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "priority", "process", "current_department", "channel"]
     search_fields = ["reference", "title", "external_id"]
-    search_help_text = _("Reference, title or external id")
+    search_help_text = _("Reference, title, external id, or a customer's full phone or number")
     actions = None
     list_per_page = 50
     fieldsets = [
@@ -233,6 +240,11 @@ class CaseAdmin(admin.ModelAdmin):
             )
         return response
 
+    def get_search_results(self, request, queryset, search_term):
+        """Also the full phone or customer number, through the blind index (exact match, audited)."""
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        return customer_admin.search(request, queryset, search_term, results), duplicates
+
     def get_list_display(self, request):
         pii = policy.can_see_pii(request.user)
 
@@ -244,7 +256,14 @@ class CaseAdmin(admin.ModelAdmin):
         def customer_phone(obj):
             return obj.customer_phone if pii else policy.mask_phone(obj.customer_phone)
 
-        return [*self.list_display, customer_name, customer_phone, "due_at", "regulatory_deadline"]
+        return [
+            *self.list_display,
+            customer_name,
+            customer_phone,
+            "repeat_complaint",
+            "due_at",
+            "regulatory_deadline",
+        ]
 
     @admin.display(description=_("process"), ordering="process__code")
     def process_name(self, obj):
@@ -259,7 +278,12 @@ class CaseAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = CaseOpenForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        history = None
+        if request.method == "POST" and "_lookup" in request.POST:
+            # The agent typed the caller's phone or number: the customer's cases, nothing opened.
+            form.is_valid()
+            history = customer_admin.intake_lookup(request, form)
+        elif request.method == "POST" and form.is_valid():
             try:
                 case, _created = services.case_open(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
@@ -278,6 +302,7 @@ class CaseAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "title": _("Open a case"),
             "form": form,
+            "customer_history": history,
             "media": self.media + form.media,
             "has_view_permission": self.has_view_permission(request),
             **(extra_context or {}),
@@ -299,6 +324,7 @@ class CaseAdmin(admin.ModelAdmin):
                 title=f"{obj.reference} · {obj.title}",
                 subtitle=None,
                 page=page,
+                customer_history=customer_admin.case_history(request, obj),
                 action_forms=self._action_forms(page),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)

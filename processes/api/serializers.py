@@ -14,6 +14,7 @@ from departments.models import Department, Membership
 from processes import definitions, policy
 from processes.api.base import ModelSerializer
 from processes.clock import sla_state
+from processes.customers.messages import ExtensionReason
 from processes.models import (
     Case,
     CaseEvent,
@@ -321,6 +322,7 @@ class CaseOpenInputSerializer(serializers.Serializer):
     customer_id = StrictCharField(max_length=64, allow_blank=True, default="")
     customer_name = StrictCharField(max_length=200, allow_blank=True, default="")
     customer_phone = StrictCharField(max_length=32, allow_blank=True, default="")
+    customer_email = serializers.EmailField(max_length=254, allow_blank=True, default="")
     source = StrictCharField(
         max_length=50, allow_blank=True, default="", help_text="The calling system, e.g. `crm`."
     )
@@ -372,7 +374,11 @@ class CancelInputSerializer(ReasonInputSerializer):
 
 
 class ExtendDeadlineInputSerializer(ReasonInputSerializer):
-    pass
+    reason_category = serializers.ChoiceField(
+        choices=ExtensionReason.choices,
+        default=ExtensionReason.INVESTIGATION,
+        help_text="What the customer's message gives as the reason.",
+    )
 
 
 class ReturnInputSerializer(ReasonInputSerializer):

@@ -72,7 +72,7 @@ def is_current(token: str) -> bool:
 # -- the blind index --------------------------------------------------------------------------------
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 _PHONE = re.compile(r"^\+?\d{5,15}$")
-_CUSTOMER_ID = re.compile(r"^[0-9A-Za-z\-_/]{1,64}$")
+_CUSTOMER_ID = re.compile(r"^\S{1,64}$")
 
 
 class Malformed(ValueError):
@@ -95,7 +95,7 @@ def normalise_phone(raw: str) -> str:
 def normalise_customer_id(raw: str) -> str:
     value = (raw or "").strip().upper()
     if not _CUSTOMER_ID.match(value):
-        raise Malformed("A customer number is 1 to 64 letters, digits, dashes or slashes.")
+        raise Malformed("A customer number is 1 to 64 characters without spaces.")
     return value
 
 
