@@ -75,6 +75,9 @@ class CustomerMessageAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what the customer was sent
+
 
 @admin.register(CustomerMessageTemplate)
 class CustomerMessageTemplateAdmin(admin.ModelAdmin):
@@ -104,3 +107,6 @@ class ConsoleSmsAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what the customer was sent

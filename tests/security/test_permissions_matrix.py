@@ -257,6 +257,23 @@ processes_notification_add                     403    403    403    403     403
 processes_notification_change                  403    403    403    200     200
 processes_notification_history                 403    403    403    200     200
 processes_notification_delete                  403    403    403    403     403
+# messages to customers and the SMS console outbox: the quality office's record (nobody adds or
+#    deletes); the message templates are the quality office's words, auditors read them
+processes_customermessage_changelist           403    403    403    200     200
+processes_customermessage_add                  403    403    403    403     403
+processes_customermessage_change               403    403    403    200     200
+processes_customermessage_history              403    403    403    200     200
+processes_customermessage_delete               403    403    403    403     403
+processes_customermessagetemplate_changelist   403    403    403    200     200
+processes_customermessagetemplate_add          403    403    403    200     403
+processes_customermessagetemplate_change       403    403    403    200     200
+processes_customermessagetemplate_history      403    403    403    200     200
+processes_customermessagetemplate_delete       403    403    403    200     403
+processes_consolesms_changelist                403    403    403    200     200
+processes_consolesms_add                       403    403    403    403     403
+processes_consolesms_change                    403    403    403    200     200
+processes_consolesms_history                   403    403    403    200     200
+processes_consolesms_delete                    403    403    403    403     403
 # API keys: the quality office issues and revokes them (nobody deletes one); auditors read them
 departments_apikey_changelist                  403    403    403    200     200
 departments_apikey_add                         403    403    403    200     403
@@ -644,6 +661,13 @@ def _seed() -> World:
 
     # Messages are made from the outbox entries at delivery.
     deliver_due()
+    from processes.models import ConsoleSms, CustomerMessage, CustomerMessageTemplate
+
+    customer_message = CustomerMessage.objects.create(
+        case=a, kind=CustomerMessage.Kind.INTAKE, channel=CustomerMessage.Channel.SMS, dedup_key="matrix"
+    )
+    customer_template = CustomerMessageTemplate.objects.create(kind="intake", language="en", body="{reference}")
+    console_sms = ConsoleSms.objects.create(to_masked="138****5678", body="matrix")
 
     objects = {
         "auth.group": Group.objects.get(name=STAFF).pk,
@@ -667,6 +691,9 @@ def _seed() -> World:
         "processes.stage": Stage.objects.get(process=processes["COMPLAINT"], code="INVESTIGATE_CARD").pk,
         "processes.notification": Notification.objects.order_by("pk").first().pk,
         "processes.notificationpreference": preference.pk,
+        "processes.customermessage": customer_message.pk,
+        "processes.customermessagetemplate": customer_template.pk,
+        "processes.consolesms": console_sms.pk,
         "processes.webhooksubscription": hook.pk,
         "departments.apikey": token.api_key.pk,
         "processes.webhookdelivery": hook_delivery.pk,
