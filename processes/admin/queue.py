@@ -142,7 +142,9 @@ class QueueAdmin(admin.ModelAdmin):
     @admin.display(description=_("case"), ordering="case__reference")
     def case_link(self, obj):
         repeat = (
-            format_html(' <span class="sla-badge sla-breached repeat-flag">{}</span>', gettext("repeat complaint"))
+            format_html(
+                ' <span class="sla-badge sla-breached repeat-flag">{}</span>', gettext("repeat complaint")
+            )
             if obj.case.repeat_complaint
             else ""
         )

@@ -34,7 +34,9 @@ def test_the_customer_number_finds_the_cases(api, story):
     case = story.open(customer_id="C-000999", customer_phone="")
     story.open(customer_id="C-000998")
 
-    assert _refs(api("call_center_agent").get("/api/v1/cases/", {"customer_id": "c-000999"})) == [case.reference]
+    assert _refs(api("call_center_agent").get("/api/v1/cases/", {"customer_id": "c-000999"})) == [
+        case.reference
+    ]
 
 
 def test_a_malformed_phone_is_a_400_naming_the_field(api, story):

@@ -69,7 +69,11 @@ def test_the_orm_and_the_locking_read_see_clear_text(story):
 
     assert Case.objects.get(pk=case.pk).customer_name == NAME
     locked = locking.open_handoff(case, None)
-    assert (locked.case.customer_name, locked.case.customer_phone, locked.case.customer_id) == (NAME, PHONE, NUMBER)
+    assert (locked.case.customer_name, locked.case.customer_phone, locked.case.customer_id) == (
+        NAME,
+        PHONE,
+        NUMBER,
+    )
     assert open_handoff(case).case.customer_phone == PHONE
 
 

@@ -22,7 +22,9 @@ Kind = CaseEvent.Kind
 
 def _notified(case) -> list[dict]:
     return list(
-        CaseEvent.objects.filter(case=case, kind=Kind.CUSTOMER_NOTIFIED).order_by("pk").values_list("payload", flat=True)
+        CaseEvent.objects.filter(case=case, kind=Kind.CUSTOMER_NOTIFIED)
+        .order_by("pk")
+        .values_list("payload", flat=True)
     )
 
 
@@ -43,7 +45,9 @@ def test_the_intake_message_goes_by_sms_to_the_console_outbox_with_the_number_ma
     assert "138****5678" in caplog.text
 
 
-def test_extending_a_deadline_sends_exactly_one_message_and_the_event_names_the_channel(story, card_center_lead):
+def test_extending_a_deadline_sends_exactly_one_message_and_the_event_names_the_channel(
+    story, card_center_lead
+):
     case = story.at_card_center(customer_phone=PHONE)
     deliver_due(now=story.tick())  # the intake message
     ConsoleSms.objects.all().delete()
@@ -80,7 +84,9 @@ def test_without_a_phone_the_message_goes_by_e_mail(story, card_center_lead):
     assert [p["channel"] for p in _notified(case) if p["about"] == "extension"] == ["email"]
 
 
-def test_a_customer_without_phone_or_e_mail_gets_nothing_and_nobody_pretends_otherwise(story, card_center_lead):
+def test_a_customer_without_phone_or_e_mail_gets_nothing_and_nobody_pretends_otherwise(
+    story, card_center_lead
+):
     case = story.at_card_center()
     services.case_extend_deadline(case=case, actor=card_center_lead, reason="复杂", at=story.tick())
     deliver_due(now=story.tick())
@@ -100,7 +106,9 @@ def test_a_person_records_that_they_told_the_customer_with_the_channel(story, ca
 
 
 def test_the_quality_offices_template_is_used_in_the_customers_language(story):
-    CustomerMessageTemplate.objects.create(kind="intake", language="zh-hans", body="已受理：{reference}。{unknown}")
+    CustomerMessageTemplate.objects.create(
+        kind="intake", language="zh-hans", body="已受理：{reference}。{unknown}"
+    )
     case = story.open(customer_phone=PHONE)
 
     deliver_due(now=story.tick())
@@ -108,11 +116,16 @@ def test_the_quality_offices_template_is_used_in_the_customers_language(story):
     assert ConsoleSms.objects.get().body == f"已受理：{case.reference}。{{unknown}}"
 
 
-def test_resolution_now_and_the_survey_a_day_later_with_a_reply_code_for_the_feedback_intake(story, quality_officer):
+def test_resolution_now_and_the_survey_a_day_later_with_a_reply_code_for_the_feedback_intake(
+    story, quality_officer
+):
     case = story.at_card_center(customer_phone=PHONE)
     story.resolve(case)
     deliver_due(now=story.tick())
-    assert sorted(CustomerMessage.objects.filter(case=case).values_list("kind", flat=True)) == ["intake", "resolution"]
+    assert sorted(CustomerMessage.objects.filter(case=case).values_list("kind", flat=True)) == [
+        "intake",
+        "resolution",
+    ]
 
     deliver_due(now=story.tick(60 * 25))
 
@@ -129,7 +142,9 @@ def test_resolution_now_and_the_survey_a_day_later_with_a_reply_code_for_the_fee
 def test_a_case_reopened_before_the_survey_is_not_surveyed(story):
     case = story.at_card_center(customer_phone=PHONE)
     story.resolve(case)
-    services.case_reopen(case=case, actor=story.user("call_center_agent"), reason="客户不满意", at=story.tick())
+    services.case_reopen(
+        case=case, actor=story.user("call_center_agent"), reason="客户不满意", at=story.tick()
+    )
 
     deliver_due(now=story.tick(60 * 25))
 
@@ -144,7 +159,7 @@ class _Gateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if not gateway.up:
                     self.send_response(503)
@@ -174,7 +189,9 @@ def gateway(settings):
     g.server.server_close()
 
 
-def test_with_the_gateway_down_the_message_waits_and_is_sent_once_when_it_returns(story, gateway, card_center_lead):
+def test_with_the_gateway_down_the_message_waits_and_is_sent_once_when_it_returns(
+    story, gateway, card_center_lead
+):
     case = story.at_card_center(customer_phone=PHONE)
     at = story.tick()
 

@@ -3,8 +3,6 @@ flagged on the case at intake."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from processes.models import CaseEvent
 
 PHONE = "13812345678"

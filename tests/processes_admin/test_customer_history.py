@@ -66,7 +66,9 @@ def test_the_case_list_search_takes_a_full_phone(cases, login):
     mine = cases.open()
     other = cases.open(phone="13900001111")
 
-    page = login("call_center_agent").get(reverse("admin:processes_case_changelist"), {"q": "+86 13812345678"})
+    page = login("call_center_agent").get(
+        reverse("admin:processes_case_changelist"), {"q": "+86 13812345678"}
+    )
 
     html = page.content.decode()
     assert mine.reference in html and other.reference not in html

@@ -666,7 +666,9 @@ def _seed() -> World:
     customer_message = CustomerMessage.objects.create(
         case=a, kind=CustomerMessage.Kind.INTAKE, channel=CustomerMessage.Channel.SMS, dedup_key="matrix"
     )
-    customer_template = CustomerMessageTemplate.objects.create(kind="intake", language="en", body="{reference}")
+    customer_template = CustomerMessageTemplate.objects.create(
+        kind="intake", language="en", body="{reference}"
+    )
     console_sms = ConsoleSms.objects.create(to_masked="138****5678", body="matrix")
 
     objects = {
