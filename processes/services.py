@@ -513,7 +513,8 @@ def case_open(
             description=description,
             customer_id=customer_id,
             customer_name=customer_name,
-            customer_phone=customer_phone.strip(),
+            # Stored as normalised (digits, no country code): what the SMS gateway and the masks expect.
+            customer_phone=customer_lookup.normalised_phone(customer_phone),
             customer_email=customer_email.strip(),
             keys=keys,
             repeat_complaint=is_repeat,

@@ -52,6 +52,17 @@ def intake_keys(*, customer_phone: str, customer_id: str, errors: dict[str, list
     return CustomerKeys(phone=keys["customer_phone"], customer_id=keys["customer_id"])
 
 
+def normalised_phone(raw: str) -> str:
+    """The phone as stored: normalised when it is one (intake has refused it otherwise)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        return crypto.normalise_phone(raw)
+    except crypto.Malformed:
+        return raw
+
+
 def lookup_keys(*, phone: str | None = None, customer_id: str | None = None) -> CustomerKeys:
     """The blind index of a lookup; InvalidInput (400, with the field's message) when malformed."""
     errors: dict[str, list[str]] = {}
