@@ -59,7 +59,9 @@ def caller():
     return earlier
 
 
-def test_an_agent_finds_the_callers_history_and_the_sms_reaches_the_console_outbox(live_server, caller, browser):  # noqa: F811
+def test_an_agent_finds_the_callers_history_and_the_sms_reaches_the_console_outbox(
+    live_server, caller, browser
+):  # noqa: F811
     first, second = caller
     agent = Desk(browser, live_server.url, "call_center_agent")
     agent.log_in()
