@@ -407,6 +407,8 @@ BATON_CUSTOMER_KEYS = env.list("BATON_CUSTOMER_KEYS", default=[])
 BATON_CUSTOMER_INDEX_KEY = env("BATON_CUSTOMER_INDEX_KEY", default="")
 # Messages to the customer: the SMS gateway adapter (processes/customers/sms.py), the generic HTTP
 # gateway's URL, bearer token and timeout, attempts before a message is dead (retry delays as e-mail).
+# Off: state changes queue no message to customers (the staff still record what they told them).
+BATON_CUSTOMER_MESSAGES = env.bool("BATON_CUSTOMER_MESSAGES", default=True)
 BATON_SMS_GATEWAY = env("BATON_SMS_GATEWAY", default="console")
 BATON_SMS_HTTP_URL = env("BATON_SMS_HTTP_URL", default="")
 BATON_SMS_HTTP_TOKEN = env("BATON_SMS_HTTP_TOKEN", default="")

@@ -92,7 +92,9 @@ def tell(change, kind: str, *, key: str = "", delay: timedelta | None = None, **
     """Queue a message to the case's customer with the change's other outbox entries (no statement of
     its own). Nothing when the case has no phone or e-mail, or when history is being replayed."""
     case = change.case
-    if notifications.muted_now() or not (case.customer_phone or case.customer_email):
+    if not settings.BATON_CUSTOMER_MESSAGES or notifications.muted_now():
+        return
+    if not (case.customer_phone or case.customer_email):
         return
     change.entries.append(
         notifications.entry(

@@ -60,8 +60,10 @@ def caller():
 
 
 def test_an_agent_finds_the_callers_history_and_the_sms_reaches_the_console_outbox(
-    live_server, caller, browser
-):  # noqa: F811
+    live_server,
+    caller,
+    browser,  # noqa: F811 (the fixture imported above)
+):
     first, second = caller
     agent = Desk(browser, live_server.url, "call_center_agent")
     agent.log_in()
