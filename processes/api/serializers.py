@@ -18,6 +18,7 @@ from processes.customers.messages import ExtensionReason
 from processes.models import (
     Case,
     CaseEvent,
+    CustomerMessage,
     Handoff,
     PauseSegment,
     Priority,
@@ -387,6 +388,15 @@ class ReturnInputSerializer(ReasonInputSerializer):
 
 class CommentInputSerializer(serializers.Serializer):
     text = StrictCharField(max_length=TEXT_MAX)
+
+
+class CustomerNotifiedInputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(
+        choices=[*Case.Channel.choices, *CustomerMessage.Channel.choices],
+        help_text="How the customer was told (a call: `phone`).",
+    )
+    about = serializers.ChoiceField(choices=CustomerMessage.Kind.choices, allow_blank=True, default="")
+    note = StrictCharField(max_length=NOTE_MAX, allow_blank=True, default="")
 
 
 class CompensationDecisionInputSerializer(serializers.Serializer):

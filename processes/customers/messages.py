@@ -130,17 +130,23 @@ def case_record_customer_notified(
     channels = {*Case.Channel.values, *CustomerMessage.Channel.values}
     if channel not in channels:
         raise services._invalid("channel", f"Unknown channel {channel!r}.", "invalid_channel")
+    if about and about not in Kind.values:
+        raise services._invalid("about", f"Unknown message kind {about!r}.", "invalid_choice")
     at = at or timezone.now()
-    change, _open = services._lock_open(case, actor, at)
-    services._require_works_on(actor, change.case, "record that the customer was told")
+    locked = services._lock_case(case, actor)
+    services._require_works_on(actor, locked, "record that the customer was told")
+    change = services._Change(locked, at=at, actor=actor, stamp=locked._stamp)
+    change.touch()
     event = change.event(
         CaseEvent.Kind.CUSTOMER_NOTIFIED,
-        department_id=change.case.current_department_id,
+        department_id=locked.current_department_id,
         channel=channel,
         about=about,
         by_person=True,
         note=note.strip(),
     )
+    if event.department_id is not None:
+        event.department = change.department(event.department_id)
     change.flush()
     return event
 

@@ -403,6 +403,7 @@ POST   /api/v1/cases/{reference}/close/                      401   409   409   4
 POST   /api/v1/cases/{reference}/reopen/                     401   409   409   404   409   403   409
 POST   /api/v1/cases/{reference}/cancel/                     401   200   200   404   200   403   403
 POST   /api/v1/cases/{reference}/comments/                   401   201   201   404   201   403   201
+POST   /api/v1/cases/{reference}/customer-notified/          401   201   201   404   201   403   201
 POST   /api/v1/cases/{reference}/extend-deadline/            401   403   200   404   200   403   403
 POST   /api/v1/cases/{reference}/compensation-decision/      401   403   403   404   409   403   403
 GET    /api/v1/cases/{reference}/feedback/                   401   200   200   404   200   200   200
@@ -931,6 +932,7 @@ def api_body(method: str, path: str, w: World) -> dict[str, Any]:
         ("POST", "/api/v1/cases/{reference}/reopen/"): {"reason": "客户再次来电"},
         ("POST", "/api/v1/cases/{reference}/cancel/"): {"reason": "客户撤回投诉"},
         ("POST", "/api/v1/cases/{reference}/comments/"): {"text": "已电话联系客户"},
+        ("POST", "/api/v1/cases/{reference}/customer-notified/"): {"channel": "phone"},
         ("POST", "/api/v1/cases/{reference}/extend-deadline/"): {"reason": "需调取交易凭证"},
         ("POST", "/api/v1/cases/{reference}/compensation-decision/"): {"approve": True},
         ("POST", "/api/v1/cases/{reference}/feedback/"): {"survey_id": "MATRIX-2", "csat": 5},
