@@ -101,7 +101,10 @@ ENTRYPOINT ["/app/docker/entrypoint.sh"]
 # gunicorn reads the number of workers from WEB_CONCURRENCY itself (default 1).
 # /dev/shm for the worker heartbeat files: /tmp may be a slow overlay disk in a container.
 # https://docs.gunicorn.org/en/stable/settings.html#workers
+# The access log leaves out query strings and referrers: a customer lookup carries the phone or the
+# customer number there (?customer_phone=, the admin's ?q=), and phones are never logged in clear.
 CMD ["gunicorn", "config.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--worker-tmp-dir", "/dev/shm", \
-     "--access-logfile", "-"]
+     "--access-logfile", "-", \
+     "--access-logformat", "%(h)s %(l)s %(u)s %(t)s \"%(m)s %(U)s %(H)s\" %(s)s %(b)s \"%(a)s\""]
