@@ -42,6 +42,7 @@ COPY . .
 # The dummies satisfy the production settings only for this step; they are not kept in the image.
 RUN if find . -name '*.po' -not -path './.venv/*' | grep -q .; then \
         DJANGO_SECRET_KEY=build-time-dummy-not-a-secret DJANGO_ALLOWED_HOSTS=localhost \
+        BATON_CUSTOMER_KEYS=YnVpbGQtdGltZS1kdW1teS1ub3QtYS1rZXktMDAwMDA= BATON_CUSTOMER_INDEX_KEY=build-time-dummy \
         python manage.py compilemessages; \
     else \
         echo "No .po files: no translation catalogues to compile."; \
@@ -50,6 +51,7 @@ RUN if find . -name '*.po' -not -path './.venv/*' | grep -q .; then \
 # Static files, hashed and compressed by whitenoise's manifest storage, baked into the image so the
 # web container needs no shared volume. Same build-time dummies as above.
 RUN DJANGO_SECRET_KEY=build-time-dummy-not-a-secret DJANGO_ALLOWED_HOSTS=localhost \
+        BATON_CUSTOMER_KEYS=YnVpbGQtdGltZS1kdW1teS1ub3QtYS1rZXktMDAwMDA= BATON_CUSTOMER_INDEX_KEY=build-time-dummy \
     python manage.py collectstatic --noinput
 
 # Byte-code once at build time: the runtime user cannot write __pycache__ into the root-owned /app.
@@ -99,7 +101,10 @@ ENTRYPOINT ["/app/docker/entrypoint.sh"]
 # gunicorn reads the number of workers from WEB_CONCURRENCY itself (default 1).
 # /dev/shm for the worker heartbeat files: /tmp may be a slow overlay disk in a container.
 # https://docs.gunicorn.org/en/stable/settings.html#workers
+# The access log leaves out query strings and referrers: a customer lookup carries the phone or the
+# customer number there (?customer_phone=, the admin's ?q=), and phones are never logged in clear.
 CMD ["gunicorn", "config.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--worker-tmp-dir", "/dev/shm", \
-     "--access-logfile", "-"]
+     "--access-logfile", "-", \
+     "--access-logformat", "%(h)s %(l)s %(u)s %(t)s \"%(m)s %(U)s %(H)s\" %(s)s %(b)s \"%(a)s\""]

@@ -22,6 +22,7 @@ figures).
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -119,6 +120,8 @@ def server_env(redis: str) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "BATON_CUSTOMER_KEYS": BENCH_CUSTOMER_KEY,
+        "BATON_CUSTOMER_INDEX_KEY": "bench-index-key",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"{PG}/{APP_DB}",
@@ -130,6 +133,9 @@ def server_env(redis: str) -> dict[str, str]:
         env["REDIS_URL"] = redis
     return env
 
+
+# Customer data is encrypted; one key for the seeding and the servers of a run.
+BENCH_CUSTOMER_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 SEED = """
 from departments.demo import seed_organisation

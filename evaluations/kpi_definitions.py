@@ -35,6 +35,11 @@ DEFINITIONS = {
         "Reopenings in the period charged to the department that resolved the case, divided by the "
         "cases the department resolved in the same period."
     ),
+    Kpi.Code.REPEAT_COMPLAINT_RATE: _(
+        "Of the cases the department took in during the period, the share flagged as a repeat "
+        "complaint: the same customer (phone or customer number) had a case of the same process "
+        "within the process's repeat window."
+    ),
     Kpi.Code.CSAT_AVG: _(
         "The mean customer satisfaction (1–5) of the surveys answered in the period, for every "
         "department that received a handoff of the case."

@@ -215,10 +215,11 @@ def _accept_percentiles(window: Window) -> dict[int, dict[int, float]]:
 
 def _event_counts(window: Window) -> dict[int, dict[str, int]]:
     """Resolved and reopened events in the period, each charged to its event's department (the
-    resolving department: a reopening is charged to whoever resolved the case)."""
+    resolving department: a reopening is charged to whoever resolved the case); and the cases opened,
+    charged to the intake department, with those flagged as repeat complaints."""
     rows = (
         CaseEvent.objects.filter(
-            kind__in=[CaseEvent.Kind.RESOLVED, CaseEvent.Kind.REOPENED],
+            kind__in=[CaseEvent.Kind.RESOLVED, CaseEvent.Kind.REOPENED, CaseEvent.Kind.CREATED],
             created_at__gte=window.start,
             created_at__lt=window.end,
             department_id__isnull=False,
@@ -227,6 +228,8 @@ def _event_counts(window: Window) -> dict[int, dict[str, int]]:
         .annotate(
             resolved=Count("pk", filter=Q(kind=CaseEvent.Kind.RESOLVED)),
             reopened=Count("pk", filter=Q(kind=CaseEvent.Kind.REOPENED)),
+            opened=Count("pk", filter=Q(kind=CaseEvent.Kind.CREATED)),
+            repeats=Count("pk", filter=Q(kind=CaseEvent.Kind.CREATED, payload__repeat_complaint=True)),
         )
         .order_by()
     )
@@ -319,6 +322,7 @@ def measure(window: Window) -> dict[int, dict[str, Measure]]:
             Code.P90_MINUTES_TO_ACCEPT: Measure(_seconds_to_minutes(p[90]) if p else None, accepted),
             Code.BOUNCE_RATE: Measure(_ratio(h["returned"], h["received"]), h["received"]),
             Code.REOPEN_RATE: Measure(_ratio(e["reopened"], e["resolved"]), e["resolved"]),
+            Code.REPEAT_COMPLAINT_RATE: Measure(_ratio(e["repeats"], e["opened"]), e["opened"]),
             Code.CSAT_AVG: Measure(_round(Decimal(csat_sum) / csat_n) if csat_n else None, csat_n),
             Code.NPS: Measure(_ratio(f["promoters"] - f["detractors"], nps_n), nps_n),
             Code.QA_SCORE: _qa_score(qa.get(dept, [])),

@@ -48,6 +48,7 @@ KPI_DEFAULTS: list[tuple[str, str, str, str, str, str | None, str]] = [
     ("p90_minutes_to_accept", "受理用时 P90", "P90 minutes to accept", "minutes", "lower", "240", "5"),
     ("bounce_rate", "退回率", "Bounce-back rate", "percent", "lower", "5", "10"),
     ("reopen_rate", "重开率", "Reopen rate", "percent", "lower", "3", "10"),
+    ("repeat_complaint_rate", "重复投诉率", "Repeat complaint rate", "percent", "lower", "5", "5"),
     ("csat_avg", "客户满意度", "CSAT average", "score_5", "higher", "4.5", "10"),
     ("nps", "净推荐值", "NPS", "nps", "higher", "30", "10"),
     ("qa_score", "质检得分", "QA inspection score", "score_100", "higher", "85", "10"),

@@ -10,5 +10,8 @@ class ProcessesConfig(AppConfig):
     def ready(self) -> None:
         from processes.api import schema  # noqa: F401  (registers the OpenAPI field extension)
 
+        # Messages to customers register their outbox kinds.
+        from processes.customers import messages  # noqa: F401
+
         # The webhook channel registers the e-mail its owners get when a subscription is disabled.
         from processes.webhooks import delivery  # noqa: F401

@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.text import localized_name
+from processes.customers.messages import ExtensionReason
 from processes.models import Case, PauseSegment, Priority, ServiceProcess, Stage
 from processes.selectors import Action
 
@@ -29,6 +30,7 @@ class CaseOpenForm(forms.Form):
     customer_id = forms.CharField(label=_("customer id"), max_length=64, required=False)
     customer_name = forms.CharField(label=_("customer name"), max_length=200, required=False)
     customer_phone = forms.CharField(label=_("customer phone"), max_length=32, required=False)
+    customer_email = forms.EmailField(label=_("customer e-mail"), required=False)
     note = forms.CharField(
         label=_("note to the first department"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -166,6 +168,12 @@ class ExtendDeadlineForm(ActionForm):
     heading = _("Extend the regulatory deadline")
     submit = _("Extend the regulatory deadline")
     reason = _reason()
+    reason_category = forms.ChoiceField(
+        label=_("reason told to the customer"),
+        choices=ExtensionReason.choices,
+        initial=ExtensionReason.INVESTIGATION,
+        required=False,
+    )
 
 
 class CommentForm(ActionForm):

@@ -289,6 +289,8 @@ class KindHandler:
     address: Callable[[list[OutboxEntry]], Addressed]
     prepare: Callable[[list[OutboxEntry]], Any]
     render: Callable[[OutboxEntry, Recipient, dict, Any], tuple[str, str, str]]
+    # Kinds that are not staff e-mail (messages to the customer) make their own rows at addressing.
+    materialise: Callable[[list[OutboxEntry], datetime], None] | None = None
 
 
 _handlers: dict[str, KindHandler] = {}

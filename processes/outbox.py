@@ -24,14 +24,20 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def deliver_due(*, now: datetime | None = None, limit: int | None = None) -> tuple[int, int]:
-    """Address the due outbox entries, then send up to `limit` due messages; returns (sent, failed).
+    """Address the due outbox entries, then send up to `limit` due messages; returns (sent, failed)
+    of the staff e-mails. Messages to customers leave in the same run (counted on their own rows).
 
     Each message is locked, sent and marked in a transaction of its own, so a worker that dies
     mid-way can send again at most the one message it was sending (at-least-once towards the mail
     server for that message, exactly once in the outbox for every other)."""
     now = now or timezone.now()
     address_due(now=now)
-    return send_due(now=now, limit=limit or settings.BATON_MAIL_BATCH)
+    sent, failed = send_due(now=now, limit=limit or settings.BATON_MAIL_BATCH)
+    # Messages to customers (SMS or e-mail) leave through the same run.
+    from processes.customers import messages as customer_messages
+
+    customer_messages.send_due(now=now, limit=limit or settings.BATON_MAIL_BATCH)
+    return sent, failed
 
 
 def address_due(*, now: datetime, batch: int = 500) -> int:
@@ -53,7 +59,11 @@ def address_due(*, now: datetime, batch: int = 500) -> int:
             for e in entries:
                 by_kind.setdefault(e.kind, []).append(e)
             for kind, group in by_kind.items():
-                recipients = notifications.handler(kind).address(group)
+                kind_handler = notifications.handler(kind)
+                if kind_handler.materialise is not None:
+                    kind_handler.materialise(group, now)
+                    continue
+                recipients = kind_handler.address(group)
                 for e in group:
                     for recipient, context in recipients.get(e.pk, []):
                         rows.append(

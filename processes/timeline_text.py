@@ -175,7 +175,10 @@ def _extended(event, p, handoff):
 
 
 def _customer_told(event, p, handoff):
-    return _("Customer told via %(channel)s.") % {"channel": _choice(Case.Channel.choices, p.get("channel"))}
+    from processes.models import CustomerMessage
+
+    channels = [*Case.Channel.choices, *CustomerMessage.Channel.choices]
+    return _("Customer told via %(channel)s.") % {"channel": _choice(channels, p.get("channel"))}
 
 
 def _feedback(event, p, handoff):

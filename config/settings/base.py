@@ -397,3 +397,23 @@ BATON_IDEMPOTENCY_HOURS = env.int("BATON_IDEMPOTENCY_HOURS", default=24)
 BATON_IDEMPOTENCY_WAIT_SECONDS = env.float("BATON_IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 # Resolved cases close themselves after this many days without a reopen.
 BATON_AUTO_CLOSE_DAYS = env.int("BATON_AUTO_CLOSE_DAYS", default=7)
+
+# CUSTOMER DATA
+# ------------------------------------------------------------------------------
+# Customer name, phone and number are encrypted at rest (processes/customers/crypto.py): Fernet keys,
+# newest first, comma-separated; a separate HMAC key for the blind index that finds a customer again.
+# Development generates both under var/ (config/settings/local.py); production refuses to start
+# without them (config/settings/production.py).
+BATON_CUSTOMER_KEYS = env.list("BATON_CUSTOMER_KEYS", default=[])
+BATON_CUSTOMER_INDEX_KEY = env("BATON_CUSTOMER_INDEX_KEY", default="")
+# Messages to the customer: the SMS gateway adapter (processes/customers/sms.py), the generic HTTP
+# gateway's URL, bearer token and timeout, attempts before a message is dead (retry delays as e-mail).
+# Off: state changes queue no message to customers (the staff still record what they told them).
+BATON_CUSTOMER_MESSAGES = env.bool("BATON_CUSTOMER_MESSAGES", default=True)
+BATON_SMS_GATEWAY = env("BATON_SMS_GATEWAY", default="console")
+BATON_SMS_HTTP_URL = env("BATON_SMS_HTTP_URL", default="")
+BATON_SMS_HTTP_TOKEN = env("BATON_SMS_HTTP_TOKEN", default="")
+BATON_SMS_TIMEOUT_SECONDS = env.float("BATON_SMS_TIMEOUT_SECONDS", default=5.0)
+BATON_CUSTOMER_MESSAGE_MAX_ATTEMPTS = env.int("BATON_CUSTOMER_MESSAGE_MAX_ATTEMPTS", default=6)
+# Where the satisfaction survey is answered; the message carries the case's reply code.
+BATON_SURVEY_URL = env("BATON_SURVEY_URL", default=f"{SITE_URL}/survey")

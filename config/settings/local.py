@@ -15,3 +15,11 @@ EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="config.mail.SummaryConsoleB
 BATON_DEMO_PASSWORD = "demo"
 # The demo users have no TOTP devices; set BATON_REQUIRE_TOTP=true to try the second factor locally.
 BATON_REQUIRE_TOTP = env.bool("BATON_REQUIRE_TOTP", default=False)
+# Customer-data keys: generated once under var/ (gitignored) when the environment has none, so that
+# `make run` works on a fresh machine. Never in production (config/settings/production.py).
+if not BATON_CUSTOMER_KEYS or not BATON_CUSTOMER_INDEX_KEY:  # noqa: F405
+    from config.dev_keys import development_customer_keys
+
+    _keys, _index_key = development_customer_keys(VAR_DIR)  # noqa: F405
+    BATON_CUSTOMER_KEYS = BATON_CUSTOMER_KEYS or _keys  # noqa: F405
+    BATON_CUSTOMER_INDEX_KEY = BATON_CUSTOMER_INDEX_KEY or _index_key  # noqa: F405

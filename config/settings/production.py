@@ -8,6 +8,13 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 # https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Customer data at rest: no default, so a missing key stops the start (processes/customers/crypto.py).
+BATON_CUSTOMER_KEYS = env.list("BATON_CUSTOMER_KEYS")
+BATON_CUSTOMER_INDEX_KEY = env("BATON_CUSTOMER_INDEX_KEY")
+if not BATON_CUSTOMER_KEYS or not BATON_CUSTOMER_INDEX_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("BATON_CUSTOMER_KEYS and BATON_CUSTOMER_INDEX_KEY are required.")
 
 # SECURITY
 # ------------------------------------------------------------------------------

@@ -27,3 +27,6 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "100000/m
 AXES_ENABLED = False
 # The second factor is tested on its own (tests/security/test_second_factor.py).
 BATON_REQUIRE_TOTP = False
+# Fixed keys for customer data (the rotation test puts a new one in front).
+BATON_CUSTOMER_KEYS = ["sfPgXatEgxIcYaQlJNUqM8vFrPz7owg_oVeJQGXCvBI="]
+BATON_CUSTOMER_INDEX_KEY = "test-only-blind-index-key"

@@ -39,6 +39,7 @@ class Kpi(models.Model):
         P90_MINUTES_TO_ACCEPT = "p90_minutes_to_accept", _("p90 business minutes to accept")
         BOUNCE_RATE = "bounce_rate", _("bounce-back rate")
         REOPEN_RATE = "reopen_rate", _("reopen rate")
+        REPEAT_COMPLAINT_RATE = "repeat_complaint_rate", _("repeat complaint rate")
         CSAT_AVG = "csat_avg", _("CSAT average")
         NPS = "nps", _("NPS")
         QA_SCORE = "qa_score", _("QA inspection score")

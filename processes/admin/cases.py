@@ -21,6 +21,9 @@ from departments.audit import audit_record
 from departments.models import AuditEntry
 from processes import policy, selectors, services
 from processes.admin.common import ADMIN_CSS, error_text, form_error_text
+from processes.admin.customers import case_history, intake_lookup
+from processes.admin.customers import search as customer_search
+from processes.customers.messages import ExtensionReason
 from processes.forms import (
     ACTION_FORMS,
     ActionForm,
@@ -114,8 +117,13 @@ def _cancel(actor, case, data):
 
 
 def _extend(actor, case, data):
-    case = services.case_extend_deadline(case=case, actor=actor, reason=data["reason"])
-    return gettext("The regulatory deadline is now %(date)s; the customer has been told.") % {
+    case = services.case_extend_deadline(
+        case=case,
+        actor=actor,
+        reason=data["reason"],
+        reason_category=data.get("reason_category") or ExtensionReason.INVESTIGATION,
+    )
+    return gettext("The regulatory deadline is now %(date)s; a message to the customer is on its way.") % {
         "date": case.regulatory_deadline.isoformat()
     }
 
@@ -156,7 +164,7 @@ class CaseAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "priority", "process", "current_department", "channel"]
     search_fields = ["reference", "title", "external_id"]
-    search_help_text = _("Reference, title or external id")
+    search_help_text = _("Reference, title, external id, or a customer's full phone or number")
     actions = None
     list_per_page = 50
     fieldsets = [
@@ -234,6 +242,11 @@ class CaseAdmin(admin.ModelAdmin):
             )
         return response
 
+    def get_search_results(self, request, queryset, search_term):
+        """Also the full phone or customer number, through the blind index (exact match, audited)."""
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        return customer_search(request, queryset, search_term, results), duplicates
+
     def get_list_display(self, request):
         pii = policy.can_see_pii(request.user)
 
@@ -245,7 +258,14 @@ class CaseAdmin(admin.ModelAdmin):
         def customer_phone(obj):
             return obj.customer_phone if pii else policy.mask_phone(obj.customer_phone)
 
-        return [*self.list_display, customer_name, customer_phone, "due_at", "regulatory_deadline"]
+        return [
+            *self.list_display,
+            customer_name,
+            customer_phone,
+            "repeat_complaint",
+            "due_at",
+            "regulatory_deadline",
+        ]
 
     @admin.display(description=_("process"), ordering="process__code")
     def process_name(self, obj):
@@ -260,7 +280,12 @@ class CaseAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = CaseOpenForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        history = None
+        if request.method == "POST" and "_lookup" in request.POST:
+            # The agent typed the caller's phone or number: the customer's cases, nothing opened.
+            form.is_valid()
+            history = intake_lookup(request, form)
+        elif request.method == "POST" and form.is_valid():
             try:
                 case, _created = services.case_open(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
@@ -279,6 +304,7 @@ class CaseAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "title": _("Open a case"),
             "form": form,
+            "customer_history": history,
             "media": self.media + form.media,
             "has_view_permission": self.has_view_permission(request),
             **(extra_context or {}),
@@ -300,6 +326,7 @@ class CaseAdmin(admin.ModelAdmin):
                 title=f"{obj.reference} · {obj.title}",
                 subtitle=None,
                 page=page,
+                customer_history=case_history(request, obj),
                 action_forms=self._action_forms(page),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -142,12 +142,20 @@ class QueueAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("case"), ordering="case__reference")
     def case_link(self, obj):
+        repeat = (
+            format_html(
+                ' <span class="sla-badge sla-breached repeat-flag">{}</span>', gettext("repeat complaint")
+            )
+            if obj.case.repeat_complaint
+            else ""
+        )
         return format_html(
-            '<a href="{}">{}</a> <span class="priority priority-{}">{}</span><div class="queue-title">{}</div>',
+            '<a href="{}">{}</a> <span class="priority priority-{}">{}</span>{}<div class="queue-title">{}</div>',
             reverse("admin:processes_case_change", args=[obj.case_id]),
             obj.case.reference,
             obj.priority,
             obj.get_priority_display(),
+            repeat,
             Truncator(obj.case.title).chars(40),
         )
 

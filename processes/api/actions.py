@@ -18,6 +18,7 @@ from core.api.errors import WRITE_ERRORS, error_responses
 from processes import services
 from processes.api import serializers as s
 from processes.api.views import JsonView, changed_case, changed_handoff, validated_input
+from processes.customers import messages as customer_messages
 
 
 # == cases ==========================================================================================
@@ -105,12 +106,29 @@ class CaseCommentView(JsonView):
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
+class CaseCustomerNotifiedView(JsonView):
+    @_case_action(
+        "case_customer_notified",
+        s.CustomerNotifiedInputSerializer,
+        "Record that a person told the customer (a call, a letter), with the channel used: the timeline's "
+        "`customer_notified` event. Messages Baton sends write that event themselves when they leave.",
+        ok=201,
+        out=s.EventSerializer,
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        event = customer_messages.case_record_customer_notified(
+            case=reference, actor=request.user, **validated_input(s.CustomerNotifiedInputSerializer, request)
+        )
+        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
 class CaseExtendDeadlineView(JsonView):
     @_case_action(
         "case_extend_deadline",
         s.ExtendDeadlineInputSerializer,
         "Extend the regulatory deadline: the first time by the current department's lead, the second "
-        "time by the process's approving department. The customer is told (an event).",
+        "time by the process's approving department. The customer is sent a message with the new date "
+        "and `reason_category` (SMS, else e-mail); its `customer_notified` event follows when it leaves.",
     )
     def post(self, request: Request, reference: str) -> Response:
         case = services.case_extend_deadline(

@@ -3,14 +3,51 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from core.bounds import BoundedDateTimeFilter, StrictBooleanFilter, StrictFilterSet, TextFilter
 from departments.models import Department
 from processes.api import selectors
+from processes.customers import crypto
 from processes.models import Case, Handoff, Priority, ServiceProcess
 
 
+class _CustomerKeyField(forms.CharField):
+    """A full phone or customer number, cleaned into its blind index (a malformed one is a 400)."""
+
+    make = staticmethod(crypto.phone_key)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return self.make(value)
+        except crypto.Malformed as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+
+class _CustomerIdKeyField(_CustomerKeyField):
+    make = staticmethod(crypto.customer_id_key)
+
+
+class _PhoneFilter(django_filters.CharFilter):
+    field_class = _CustomerKeyField
+
+
+class _CustomerIdFilter(django_filters.CharFilter):
+    field_class = _CustomerIdKeyField
+
+
 class CaseFilter(StrictFilterSet):
+    customer_phone = _PhoneFilter(
+        field_name="customer_phone_key",
+        max_length=32,
+        help_text="The customer's full phone number (exact match; spaces, dashes and +86 allowed).",
+    )
+    customer_id = _CustomerIdFilter(
+        field_name="customer_id_key", max_length=64, help_text="The customer's number (exact match)."
+    )
     process = TextFilter(field_name="process__code", max_length=50, help_text="Process code.")
     status = django_filters.ChoiceFilter(choices=Case.Status.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)

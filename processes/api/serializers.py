@@ -14,9 +14,11 @@ from departments import access
 from departments.models import Department, Membership
 from processes import definitions, policy
 from processes.clock import sla_state
+from processes.customers.messages import ExtensionReason
 from processes.models import (
     Case,
     CaseEvent,
+    CustomerMessage,
     Handoff,
     PauseSegment,
     Priority,
@@ -321,6 +323,7 @@ class CaseOpenInputSerializer(Serializer):
     customer_id = StrictCharField(max_length=64, allow_blank=True, default="")
     customer_name = StrictCharField(max_length=200, allow_blank=True, default="")
     customer_phone = StrictCharField(max_length=32, allow_blank=True, default="")
+    customer_email = serializers.EmailField(max_length=254, allow_blank=True, default="")
     source = StrictCharField(
         max_length=50, allow_blank=True, default="", help_text="The calling system, e.g. `crm`."
     )
@@ -372,7 +375,11 @@ class CancelInputSerializer(ReasonInputSerializer):
 
 
 class ExtendDeadlineInputSerializer(ReasonInputSerializer):
-    pass
+    reason_category = serializers.ChoiceField(
+        choices=ExtensionReason.choices,
+        default=ExtensionReason.INVESTIGATION,
+        help_text="What the customer's message gives as the reason.",
+    )
 
 
 class ReturnInputSerializer(ReasonInputSerializer):
@@ -381,6 +388,15 @@ class ReturnInputSerializer(ReasonInputSerializer):
 
 class CommentInputSerializer(Serializer):
     text = StrictCharField(max_length=TEXT_MAX)
+
+
+class CustomerNotifiedInputSerializer(Serializer):
+    channel = serializers.ChoiceField(
+        choices=[*Case.Channel.choices, *CustomerMessage.Channel.choices],
+        help_text="How the customer was told (a call: `phone`).",
+    )
+    about = serializers.ChoiceField(choices=CustomerMessage.Kind.choices, allow_blank=True, default="")
+    note = StrictCharField(max_length=NOTE_MAX, allow_blank=True, default="")
 
 
 class CompensationDecisionInputSerializer(Serializer):

@@ -25,6 +25,11 @@ urlpatterns = [
     path("cases/<case_ref:reference>/cancel/", actions.CaseCancelView.as_view(), name="case-cancel"),
     path("cases/<case_ref:reference>/comments/", actions.CaseCommentView.as_view(), name="case-comments"),
     path(
+        "cases/<case_ref:reference>/customer-notified/",
+        actions.CaseCustomerNotifiedView.as_view(),
+        name="case-customer-notified",
+    ),
+    path(
         "cases/<case_ref:reference>/extend-deadline/",
         actions.CaseExtendDeadlineView.as_view(),
         name="case-extend-deadline",

@@ -27,6 +27,7 @@ from processes import policy, services
 from processes.api import filters, selectors
 from processes.api import serializers as s
 from processes.clock import ScheduleCache
+from processes.customers import lookup as customer_lookup
 from processes.models import Case, Handoff
 
 
@@ -204,7 +205,20 @@ class CaseListView(CasePageMixin, PageListView):
         responses={200: s.CaseSerializer(many=True), **error_responses(*LIST_ERRORS)},
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        if response.status_code == 200 and (
+            request.query_params.get("customer_phone") or request.query_params.get("customer_id")
+        ):
+            # A lookup of a customer: recorded like every other (valid, so the keys parse again).
+            keys = customer_lookup.lookup_keys(
+                phone=request.query_params.get("customer_phone"),
+                customer_id=request.query_params.get("customer_id"),
+            )
+            found = response.data.get("count", -1) if isinstance(response.data, dict) else -1
+            customer_lookup.audit_lookup(
+                user=request.user, request=request, keys=keys, via="api", found=found
+            )
+        return response
 
     @extend_schema(
         operation_id="case_open",

@@ -12,6 +12,7 @@ from processes.models.cases import (
     ReferenceCounter,
     handoff_note_text,
 )
+from processes.models.customers import ConsoleSms, CustomerMessage, CustomerMessageTemplate
 from processes.models.definitions import (
     Priority,
     ServiceProcess,
@@ -34,7 +35,10 @@ __all__ = [
     "COMPENSATION_NOTE",
     "Case",
     "CaseEvent",
+    "ConsoleSms",
     "CurrentTransactionId",
+    "CustomerMessage",
+    "CustomerMessageTemplate",
     "FeedCursor",
     "Handoff",
     "IdempotencyKey",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import AppendOnlyModel, Department
+from processes.customers.fields import EncryptedTextField
 from processes.models.definitions import Priority, ServiceProcess, Stage
 
 
@@ -80,9 +81,15 @@ class Case(models.Model):
     )
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
-    customer_id = models.CharField(_("customer id"), max_length=64, blank=True)
-    customer_name = models.CharField(_("customer name"), max_length=200, blank=True)
-    customer_phone = models.CharField(_("customer phone"), max_length=32, blank=True)
+    # Customer data is stored encrypted (processes/customers/crypto.py); the *_key columns hold the
+    # blind index (a keyed hash of the normalised value) that exact lookups use.
+    customer_id = EncryptedTextField(_("customer id"), blank=True)
+    customer_name = EncryptedTextField(_("customer name"), blank=True)
+    customer_phone = EncryptedTextField(_("customer phone"), blank=True)
+    customer_email = EncryptedTextField(_("customer e-mail"), blank=True)
+    customer_phone_key = models.CharField(max_length=64, blank=True, editable=False)
+    customer_id_key = models.CharField(max_length=64, blank=True, editable=False)
+    repeat_complaint = models.BooleanField(_("repeat complaint"), default=False)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
@@ -169,6 +176,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["current_department", "status"], name="case_dept_status"),
             models.Index(fields=["status"], name="case_status"),
+            models.Index(fields=["customer_phone_key"], name="case_customer_phone_key"),
+            models.Index(fields=["customer_id_key"], name="case_customer_id_key"),
         ]
 
     def __str__(self) -> str:

@@ -79,6 +79,11 @@ class ServiceProcess(models.Model):
         related_name="+",
     )
     reopen_window_days = models.PositiveSmallIntegerField(_("reopen window (days)"), default=30)
+    repeat_window_days = models.PositiveSmallIntegerField(
+        _("repeat complaint window (days)"),
+        default=30,
+        help_text=_("A case of the same customer in this process within these days is a repeat; 0: never."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     # Who changed what, when, before and after (the configuration history; append-only).

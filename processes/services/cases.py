@@ -14,9 +14,11 @@ from django.db import transaction
 from core.errors import InvalidInput, StateConflict
 from core.errors import field_error as _invalid
 from processes import policy, rules, writes
+from processes.customers import messages as customer_messages
 from processes.models import (
     Case,
     CaseEvent,
+    CustomerMessage,
     Handoff,
     Notification,
 )
@@ -110,6 +112,11 @@ def _apply_resolution(change: _Change, *, from_handoff: Handoff, resolver_id: in
             from_handoff=from_handoff,
             note="",
         )
+    # The customer hears of the resolution now and is asked about it a day later (one per resolution:
+    # a reopened and again resolved case asks again).
+    key = str(case.reopen_count)
+    customer_messages.tell(change, CustomerMessage.Kind.RESOLUTION, key=key)
+    customer_messages.tell(change, CustomerMessage.Kind.SURVEY, key=key, delay=customer_messages.SURVEY_DELAY)
 
 
 @transaction.atomic
@@ -331,12 +338,23 @@ def case_cancel(*, case: Case | str, actor: User, reason: str, at: datetime | No
 
 
 @transaction.atomic
-def case_extend_deadline(*, case: Case | str, actor: User, reason: str, at: datetime | None = None) -> Case:
+def case_extend_deadline(
+    *,
+    case: Case | str,
+    actor: User,
+    reason: str,
+    reason_category: str = customer_messages.ExtensionReason.INVESTIGATION,
+    at: datetime | None = None,
+) -> Case:
     """Extend the regulatory deadline: first by the current department's lead, then (particularly
-    complicated cases) by the process's designated approving department. The customer is told."""
+    complicated cases) by the process's designated approving department. The customer is sent a
+    message with the new date and the reason's category (the "customer notified" event follows when
+    it has left; processes/customers/messages.py)."""
     at = _now(at)
     if not (reason or "").strip():
         raise _invalid("reason", "An extension needs a reason.", "reason_required")
+    if reason_category not in customer_messages.ExtensionReason.values:
+        raise _invalid("reason_category", f"Unknown reason category {reason_category!r}.", "invalid_choice")
     change, _open_handoff = _lock_open(case, actor, at)
     case = change.case
     process = case.process
@@ -359,13 +377,14 @@ def case_extend_deadline(*, case: Case | str, actor: User, reason: str, at: date
         extension=case.regulatory_extensions,
         approver=actor.get_username(),
         reason=reason.strip(),
+        reason_category=reason_category,
     )
-    change.event(
-        Kind.CUSTOMER_NOTIFIED,
-        department_id=case.current_department_id,
-        channel=case.channel,
-        about="deadline_extended",
+    customer_messages.tell(
+        change,
+        CustomerMessage.Kind.EXTENSION,
+        key=str(case.regulatory_extensions),
         deadline=case.regulatory_deadline.isoformat(),
+        reason_category=reason_category,
     )
     change.flush()
     return case

@@ -12,9 +12,12 @@ from django.utils import timezone
 from core.errors import InvalidInput, PermissionDenied, StateConflict
 from departments.models import ConfigStamp
 from processes import definitions, locking, writes
+from processes.customers import lookup as customer_lookup
+from processes.customers import messages as customer_messages
 from processes.models import (
     Case,
     CaseEvent,
+    CustomerMessage,
     Notification,
     Priority,
     ReferenceCounter,
@@ -32,9 +35,12 @@ NoticeKind = Notification.Kind
 
 
 # -- intake ---------------------------------------------------------------------------------------
-def _next_reference(process: ServiceProcess, at: datetime) -> tuple[str, int | None]:
-    """The next number of the process's prefix and month, and the configuration stamp, in one
-    statement (an upsert).
+def _next_reference(
+    process: ServiceProcess, at: datetime, repeat: tuple[str, str, datetime] | None = None
+) -> tuple[str, int | None, bool]:
+    """The next number of the process's prefix and month, the configuration stamp and (given the
+    customer's blind index and the start of the process's repeat window) whether the customer had a
+    case of this process since then, in one statement (an upsert).
 
     Outside any transaction of the caller's, the number is taken in a transaction of its own, so
     intakes do not queue on the counter's row lock for the length of theirs. An intake that then
@@ -47,15 +53,20 @@ def _next_reference(process: ServiceProcess, at: datetime) -> tuple[str, int | N
     # off, for it alone): a crash can lose only increments that no durable case used, because the
     # intake's own commit, which is synchronous, flushes the WAL up to and past this one.
     relaxed = ", set_config('synchronous_commit', 'off', true)" if connection.vendor == "postgresql" else ""
+    params: list[Any] = [process.reference_prefix, period]
+    repeated = "0"
+    if repeat is not None:
+        repeated, repeat_params = customer_lookup.repeat_exists_sql(process_id=process.pk, keys=repeat)
+        params += repeat_params
     sql = (
         f"INSERT INTO {table} (prefix, period, value) VALUES (%s, %s, 1) "  # noqa: S608
         f"ON CONFLICT (prefix, period) DO UPDATE SET value = {table}.value + 1 "
-        f"RETURNING value, (SELECT value FROM {stamps} WHERE id = 1){relaxed}"
+        f"RETURNING value, (SELECT value FROM {stamps} WHERE id = 1), {repeated}{relaxed}"
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [process.reference_prefix, period])
-        value, stamp = cursor.fetchone()[:2]
-    return f"{process.reference_prefix}-{period}-{value:06d}", stamp
+        cursor.execute(sql, params)
+        value, stamp, is_repeat = cursor.fetchone()[:3]
+    return f"{process.reference_prefix}-{period}-{value:06d}", stamp, bool(is_repeat)
 
 
 def _existing_intake(actor: User, source: str, external_id: str, process: ServiceProcess) -> Case | None:
@@ -85,6 +96,7 @@ def case_open(
     customer_id: str = "",
     customer_name: str = "",
     customer_phone: str = "",
+    customer_email: str = "",
     source: str = "",
     external_id: str = "",
     note: str = "",
@@ -106,12 +118,18 @@ def case_open(
         errors["source"] = ["A source is required with an external id."]
     if not process.is_active:
         errors["process"] = ["This process is not active."]
+    keys = customer_lookup.intake_keys(customer_phone=customer_phone, customer_id=customer_id, errors=errors)
     if errors:
         raise InvalidInput("Invalid case.", extra={"fields": errors})
     existing = _existing_intake(actor, source, external_id, process)
     if existing is not None:
         return existing, False
-    reference, stamp = _next_reference(process, at)
+    # A repeat complaint: the same customer in the same process within the process's window, asked in
+    # the statement that takes the reference number (no statement of its own on the intake path).
+    repeat = None
+    if keys and process.repeat_window_days:
+        repeat = (keys.phone, keys.customer_id, at - timedelta(days=process.repeat_window_days))
+    reference, stamp, is_repeat = _next_reference(process, at, repeat)
     if definitions.definition(process.pk, stamp).initial is None:
         raise InvalidInput(
             f"Process {process.code} has no initial stage.", code="process_without_initial_stage"
@@ -128,7 +146,11 @@ def case_open(
             description=description,
             customer_id=customer_id,
             customer_name=customer_name,
-            customer_phone=customer_phone,
+            # Stored as normalised (digits, no country code): what the SMS gateway and the masks expect.
+            customer_phone=customer_lookup.normalised_phone(customer_phone),
+            customer_email=customer_email.strip(),
+            keys=keys,
+            repeat_complaint=is_repeat,
             source=source,
             external_id=external_id,
             note=note,
@@ -155,6 +177,10 @@ def _open(
         customer_id=data["customer_id"],
         customer_name=data["customer_name"],
         customer_phone=data["customer_phone"],
+        customer_email=data["customer_email"],
+        customer_phone_key=data["keys"].phone,
+        customer_id_key=data["keys"].customer_id,
+        repeat_complaint=data["repeat_complaint"],
         channel=data["channel"],
         priority=data["priority"],
         source=data["source"],
@@ -188,5 +214,8 @@ def _open(
         change, to_department=initial.department, to_stage=initial, from_handoff=None, note=data["note"]
     )
     change.touched = False  # the INSERT above wrote the case as it is
+    if data["repeat_complaint"]:
+        change.events[0].payload["repeat_complaint"] = True
+    customer_messages.tell(change, CustomerMessage.Kind.INTAKE)
     change.flush()
     return case, True

@@ -18,6 +18,7 @@ Nothing here touches the test database: the server has its own, so this module n
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -83,6 +84,9 @@ def server(tmp_path_factory) -> Iterator[str]:
         DJANGO_STATIC_ROOT=str(folder / "static"),
     )
     python = sys.executable
+    # The same customer-data keys for the seeding (local settings) and the server (production).
+    base["BATON_CUSTOMER_KEYS"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    base["BATON_CUSTOMER_INDEX_KEY"] = secrets.token_urlsafe(32)
     local = {**base, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
     _run([python, "manage.py", "migrate", "--noinput"], local)
     _run([python, "manage.py", "seed_demo", "--cases", "80"], local)

@@ -67,9 +67,9 @@ class World:
             )
 
     # -- single steps, each at an explicit time ---------------------------------------------------
-    def open(self, at: datetime) -> Case:
+    def open(self, at: datetime, **customer) -> Case:
         case, _ = process_services.case_open(
-            process=self.process, title="t", channel=Case.Channel.PHONE, actor=self.actor, at=at
+            process=self.process, title="t", channel=Case.Channel.PHONE, actor=self.actor, at=at, **customer
         )
         return case
 

@@ -93,7 +93,7 @@ def test_the_scorecard_page_draws_trend_charts_on_the_server(browser, computed, 
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="kpi-trend"') == 10
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="kpi-trend"') == 11
     assert "<circle" in html  # November has values
     # nothing from the internet: no external script, stylesheet or image
     assert not re.search(r'(src|href)="https?://', html)

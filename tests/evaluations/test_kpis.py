@@ -169,6 +169,25 @@ def test_reopen_rate_charges_reopenings_to_the_resolving_department(world):
     assert value(world.back, "reopen_rate", start=date(2026, 12, 1)) == (None, 0)
 
 
+# -- repeat complaint rate ---------------------------------------------------------------------------------
+def test_repeat_complaint_rate_is_the_share_of_cases_taken_in_flagged_as_repeats(world):
+    # Given four cases taken in by the front in November: one customer calls three times
+    for i, phone in enumerate(["13812345678", "13812345678", "+86 138 1234 5678", "13900001111"]):
+        world.open(T0 + timedelta(hours=i), customer_phone=phone)
+    # and once more in December
+    world.open(local(2026, 12, 2, 9), customer_phone="13812345678")
+
+    compute()
+    compute(start=date(2026, 12, 1))
+
+    # November: 2 of the 4 intakes were repeats
+    assert value(world.front, "repeat_complaint_rate") == (D("50.00"), 4)
+    # the back took nothing in: no rate rather than 0 %
+    assert value(world.back, "repeat_complaint_rate") == (None, 0)
+    # December: the one intake was within 30 days of the last: a repeat
+    assert value(world.front, "repeat_complaint_rate", start=date(2026, 12, 1)) == (D("100.00"), 1)
+
+
 # -- customer feedback ------------------------------------------------------------------------------------
 def test_nps_and_csat_count_for_every_department_that_handled_the_case(world):
     nps = [9, 10, 9, 10, 9, 7, 8, 7, 0, 6]  # 5 promoters, 3 passives, 2 detractors
@@ -295,7 +314,7 @@ def test_a_department_without_data_gets_no_score_rather_than_zero(world):
     assert evaluation.overall_score is None
     assert evaluation.grade == ""
     rows = list(evaluation.scores.all())
-    assert len(rows) == 10
+    assert len(rows) == 11
     assert all(s.value is None and s.sample_size == 0 and s.met is None and s.points is None for s in rows)
 
 

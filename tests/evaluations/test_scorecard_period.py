@@ -56,7 +56,7 @@ def test_the_scorecard_opens_on_the_last_closed_period(october_and_december, use
     assert "Period 2026-10 (2026-10-01 – 2026-10-31)" in _text(html)
     # Every KPI card names the period its figure is from, and it is October for all of them.
     cards = re.findall(r'<span class="kpi-period">([^<]*)</span>', html)
-    assert len(cards) == 10 and set(cards) == {"2026-10"}
+    assert len(cards) == 11 and set(cards) == {"2026-10"}
     # The picker offers December, labelled as in progress.
     assert re.search(r'<option value="2026-12-01">2026-12 \(in progress\)</option>', html)
 
@@ -113,5 +113,5 @@ def test_the_kpi_definitions_are_readable_in_the_admin(org, user):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count('class="module kpi-definition"') == 10
+    assert html.count('class="module kpi-definition"') == 11
     assert "docs/kpis.md" not in html

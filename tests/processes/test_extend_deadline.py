@@ -29,8 +29,9 @@ def test_the_department_lead_grants_the_first_extension(story, card_center_lead)
     assert case.regulatory_deadline == date(2026, 7, 1)
     assert case.regulatory_extensions == 1
     assert case.status == Case.Status.IN_PROGRESS
-    # And the timeline records the approval and that the customer was told
-    assert event_kinds(case)[-2:] == [Kind.DEADLINE_EXTENDED, Kind.CUSTOMER_NOTIFIED]
+    # And the timeline records the approval (the customer's message, and its "customer notified"
+    # event, come at delivery: tests/customers/test_extension_message.py)
+    assert event_kinds(case)[-1:] == [Kind.DEADLINE_EXTENDED]
     extended = CaseEvent.objects.get(case=case, kind=Kind.DEADLINE_EXTENDED)
     assert (extended.actor, extended.department.code, extended.created_at) == (
         card_center_lead,
@@ -44,9 +45,8 @@ def test_the_department_lead_grants_the_first_extension(story, card_center_lead)
         "extension": 1,
         "approver": "card_center_lead",
         "reason": "Merchant abroad",
+        "reason_category": "investigation",
     }
-    notified = CaseEvent.objects.get(case=case, kind=Kind.CUSTOMER_NOTIFIED)
-    assert notified.payload == {"channel": "phone", "about": "deadline_extended", "deadline": "2026-07-01"}
 
 
 def test_compliance_grants_the_second_extension(story, card_center_lead, compliance_agent):
@@ -60,7 +60,7 @@ def test_compliance_grants_the_second_extension(story, card_center_lead, complia
     case.refresh_from_db()
     assert case.regulatory_deadline == date(2026, 7, 31)
     assert case.regulatory_extensions == 2
-    assert CaseEvent.objects.filter(case=case, kind=Kind.CUSTOMER_NOTIFIED).count() == 2
+    assert CaseEvent.objects.filter(case=case, kind=Kind.DEADLINE_EXTENDED).count() == 2
     second = CaseEvent.objects.filter(case=case, kind=Kind.DEADLINE_EXTENDED).last()
     assert (second.payload["approver"], second.payload["days"], second.payload["extension"]) == (
         "compliance_agent",

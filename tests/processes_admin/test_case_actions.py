@@ -283,7 +283,7 @@ def test_the_lead_extends_the_regulatory_deadline(cases, login):
     assert succeeded(response)
     case.refresh_from_db()
     assert (case.regulatory_deadline - before).days == 15
-    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.CUSTOMER_NOTIFIED).exists()
+    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DEADLINE_EXTENDED).exists()
 
 
 def test_another_department_cannot_act_on_a_handoff_it_can_see(cases, login):

@@ -257,6 +257,23 @@ processes_notification_add                     403    403    403    403     403
 processes_notification_change                  403    403    403    200     200
 processes_notification_history                 403    403    403    200     200
 processes_notification_delete                  403    403    403    403     403
+# messages to customers and the SMS console outbox: the quality office's record (nobody adds or
+#    deletes); the message templates are the quality office's words, auditors read them
+processes_customermessage_changelist           403    403    403    200     200
+processes_customermessage_add                  403    403    403    403     403
+processes_customermessage_change               403    403    403    200     200
+processes_customermessage_history              403    403    403    200     200
+processes_customermessage_delete               403    403    403    403     403
+processes_customermessagetemplate_changelist   403    403    403    200     200
+processes_customermessagetemplate_add          403    403    403    200     403
+processes_customermessagetemplate_change       403    403    403    200     200
+processes_customermessagetemplate_history      403    403    403    200     200
+processes_customermessagetemplate_delete       403    403    403    200     403
+processes_consolesms_changelist                403    403    403    200     200
+processes_consolesms_add                       403    403    403    403     403
+processes_consolesms_change                    403    403    403    200     200
+processes_consolesms_history                   403    403    403    200     200
+processes_consolesms_delete                    403    403    403    403     403
 # API keys: the quality office issues and revokes them (nobody deletes one); auditors read them
 departments_apikey_changelist                  403    403    403    200     200
 departments_apikey_add                         403    403    403    200     403
@@ -386,6 +403,7 @@ POST   /api/v1/cases/{reference}/close/                      401   409   409   4
 POST   /api/v1/cases/{reference}/reopen/                     401   409   409   404   409   403   409
 POST   /api/v1/cases/{reference}/cancel/                     401   200   200   404   200   403   403
 POST   /api/v1/cases/{reference}/comments/                   401   201   201   404   201   403   201
+POST   /api/v1/cases/{reference}/customer-notified/          401   201   201   404   201   403   201
 POST   /api/v1/cases/{reference}/extend-deadline/            401   403   200   404   200   403   403
 POST   /api/v1/cases/{reference}/compensation-decision/      401   403   403   404   409   403   403
 GET    /api/v1/cases/{reference}/feedback/                   401   200   200   404   200   200   200
@@ -644,6 +662,15 @@ def _seed() -> World:
 
     # Messages are made from the outbox entries at delivery.
     deliver_due()
+    from processes.models import ConsoleSms, CustomerMessage, CustomerMessageTemplate
+
+    customer_message = CustomerMessage.objects.create(
+        case=a, kind=CustomerMessage.Kind.INTAKE, channel=CustomerMessage.Channel.SMS, dedup_key="matrix"
+    )
+    customer_template = CustomerMessageTemplate.objects.create(
+        kind="intake", language="en", body="{reference}"
+    )
+    console_sms = ConsoleSms.objects.create(to_masked="138****5678", body="matrix")
 
     objects = {
         "auth.group": Group.objects.get(name=STAFF).pk,
@@ -667,6 +694,9 @@ def _seed() -> World:
         "processes.stage": Stage.objects.get(process=processes["COMPLAINT"], code="INVESTIGATE_CARD").pk,
         "processes.notification": Notification.objects.order_by("pk").first().pk,
         "processes.notificationpreference": preference.pk,
+        "processes.customermessage": customer_message.pk,
+        "processes.customermessagetemplate": customer_template.pk,
+        "processes.consolesms": console_sms.pk,
         "processes.webhooksubscription": hook.pk,
         "departments.apikey": token.api_key.pk,
         "processes.webhookdelivery": hook_delivery.pk,
@@ -902,6 +932,7 @@ def api_body(method: str, path: str, w: World) -> dict[str, Any]:
         ("POST", "/api/v1/cases/{reference}/reopen/"): {"reason": "客户再次来电"},
         ("POST", "/api/v1/cases/{reference}/cancel/"): {"reason": "客户撤回投诉"},
         ("POST", "/api/v1/cases/{reference}/comments/"): {"text": "已电话联系客户"},
+        ("POST", "/api/v1/cases/{reference}/customer-notified/"): {"channel": "phone"},
         ("POST", "/api/v1/cases/{reference}/extend-deadline/"): {"reason": "需调取交易凭证"},
         ("POST", "/api/v1/cases/{reference}/compensation-decision/"): {"approve": True},
         ("POST", "/api/v1/cases/{reference}/feedback/"): {"survey_id": "MATRIX-2", "csat": 5},

@@ -20,6 +20,16 @@ from processes.models import Case, Handoff, WebhookSubscription
 from processes.webhooks import signing
 
 T0 = datetime(2026, 6, 1, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(autouse=True)
+def _no_customer_messages(settings):
+    """The case life's timeline as the state changes write it: a message to the customer adds its
+    "customer notified" event when the message leaves, at a time of the delivery's choosing
+    (tests/processes/test_customer_messages.py)."""
+    settings.BATON_CUSTOMER_MESSAGES = False
+
+
 LIFE_KINDS = [
     "created",
     "handoff_requested",
