@@ -19,6 +19,7 @@ from departments.audit import audit_record
 from departments.errors import ApplicationError, NotFound, StateConflict
 from departments.models import AuditEntry
 from processes import policy, selectors, services
+from processes.admin import desk
 from processes.admin.common import ADMIN_CSS, error_text, form_error_text
 from processes.forms import (
     ACTION_FORMS,
@@ -202,6 +203,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     class Media:
         css = ADMIN_CSS
+        js = [desk.DESK_JS]
 
     # -- scope and permissions ----------------------------------------------------------------
     def get_queryset(self, request):
@@ -295,11 +297,15 @@ class CaseAdmin(admin.ModelAdmin):
                     object_type="case",
                     object_id=obj.reference,
                 )
+            desk_context = desk.case_context(obj, request.user)
+            action_forms = self._action_forms(page)
+            desk.with_replies(action_forms, desk_context["replies"])
             context.update(
                 title=f"{obj.reference} · {obj.title}",
                 subtitle=None,
                 page=page,
-                action_forms=self._action_forms(page),
+                action_forms=action_forms,
+                desk=desk_context,
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -329,6 +335,29 @@ class CaseAdmin(admin.ModelAdmin):
                 "<path:object_id>/action/<slug:action>/",
                 self.admin_site.admin_view(self.action_view),
                 name="processes_case_action",
+            ),
+            path(
+                "<path:object_id>/attachments/add/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: desk.attach_view(self, request, object_id)
+                ),
+                name="processes_case_attach",
+            ),
+            path(
+                "<path:object_id>/attachments/<str:attachment_id>/",
+                self.admin_site.admin_view(
+                    lambda request, object_id, attachment_id: desk.download_view(
+                        self, request, object_id, attachment_id
+                    )
+                ),
+                name="processes_case_attachment",
+            ),
+            path(
+                "<path:object_id>/link/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: desk.link_view(self, request, object_id)
+                ),
+                name="processes_case_link",
             ),
             *super().get_urls(),
         ]
