@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from processes import selectors
-from processes.admin import desk
+from processes.admin import desk, live
 from processes.admin.common import ADMIN_CSS, format_due, sla_badge_html
 from processes.clock import format_time_left
 from processes.models import Handoff
@@ -139,6 +139,16 @@ class QueueAdmin(admin.ModelAdmin):
                 "bulk-assign/",
                 self.admin_site.admin_view(lambda request: desk.bulk_assign_view(self, request)),
                 name="processes_handoff_bulk_assign",
+            ),
+            path(
+                "live/",
+                self.admin_site.admin_view(lambda request: live.live_view(self, request)),
+                name="processes_handoff_live",
+            ),
+            path(
+                "live/data/",
+                self.admin_site.admin_view(lambda request: live.live_data_view(self, request)),
+                name="processes_handoff_live_data",
             ),
             path(
                 "save-view/",
