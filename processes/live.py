@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case as When_, Count, DateTimeField, F, IntegerField, Q, Value, When
+from django.db.models import Case as When_
+from django.db.models import Count, DateTimeField, F, IntegerField, Q, Value, When
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
