@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO
 
 from django.conf import settings
@@ -124,9 +124,9 @@ def attachment_add(
         raise _invalid("The virus scanner refused the file.", "attachment_infected")
     stored = None
     try:
-        # durable: this must be the outermost transaction, or "committed" would not mean the file's
-        # row is there, and a later rollback would leave the stored bytes behind.
-        with transaction.atomic(durable=True):
+        # Called inside a caller's transaction, a rollback of that outer transaction would leave the
+        # bytes behind: `attachment_orphans_delete` (manage.py attachments_sweep) removes those.
+        with transaction.atomic():
             locked = services._lock_case(case, actor)
             services._require_works_on(actor, locked, "add a file to")
             used = Attachment.objects.filter(case_id=locked.pk).aggregate(total=Sum("size"))["total"] or 0
@@ -167,6 +167,34 @@ def attachment_add(
             default_storage.delete(stored)
         raise
     return attachment
+
+
+def attachment_orphans_delete(*, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Stored files without a row (written by a transaction that did not commit), once they are
+    older than any transaction still running could be."""
+    from django.utils import timezone
+
+    cutoff = timezone.now() - older_than
+    known = set(Attachment.objects.values_list("file", flat=True))
+    deleted = []
+    try:
+        case_dirs, _files = default_storage.listdir("attachments")
+    except FileNotFoundError:
+        return deleted
+    for case_dir in case_dirs:
+        _dirs, names = default_storage.listdir(f"attachments/{case_dir}")
+        for name in names:
+            path = f"attachments/{case_dir}/{name}"
+            if path in known:
+                continue
+            try:
+                modified = default_storage.get_modified_time(path)
+            except (NotImplementedError, FileNotFoundError):
+                continue
+            if modified < cutoff:
+                default_storage.delete(path)
+                deleted.append(path)
+    return deleted
 
 
 # -- reads ------------------------------------------------------------------------------------------

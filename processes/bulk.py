@@ -97,6 +97,16 @@ def handoffs_bulk_claim(*, handoff_ids: list[int], actor) -> list[ItemResult]:
     return _bulk(handoff_ids, run)
 
 
+def may_assign(actor) -> bool:
+    """Leads of a department, and whoever acts for all of them."""
+    if not (actor.is_authenticated and actor.is_active):
+        return False
+    return (
+        dept_policy.acts_for_all(actor)
+        or Membership.objects.filter(user=actor, role=Membership.Role.LEAD).exists()
+    )
+
+
 def assignable_users(actor):
     """The members of the departments the actor leads (everyone's, for those acting for all)."""
     User = get_user_model()

@@ -1,6 +1,7 @@
 """pytest: `--ds=config.settings.test`. DATABASE_URL / REDIS_URL pick PostgreSQL and Redis."""
 
 import os
+import tempfile
 
 from .base import *  # noqa: F403
 from .base import DATABASES, env
@@ -27,3 +28,7 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "100000/m
 AXES_ENABLED = False
 # The second factor is tested on its own (tests/security/test_second_factor.py).
 BATON_REQUIRE_TOTP = False
+# Uploaded files go to a directory of this test run, never into the checkout's var/media.
+MEDIA_ROOT = env(
+    "BATON_TEST_MEDIA_ROOT", default=os.path.join(tempfile.gettempdir(), f"baton-media-{os.getpid()}")
+)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -128,10 +129,12 @@ def attach_view(model_admin, request, object_id):
             messages.error(request, desk_error_text(exc))
         else:
             messages.success(request, gettext("File added: %(name)s.") % {"name": upload.name})
-    return HttpResponseRedirect(reverse("admin:processes_case_change", args=[case.pk]) + "#attachments")
+    return HttpResponseRedirect(reverse("admin:processes_case_change", args=[case.pk]))
 
 
 def download_view(model_admin, request, object_id, attachment_id):
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     try:
         case_id, attachment_id = int(object_id), int(attachment_id)
     except (TypeError, ValueError) as exc:
@@ -216,6 +219,8 @@ class AssignForm(forms.Form):
 
 
 def bulk_assign_view(model_admin, request):
+    if not bulk.may_assign(request.user):
+        raise PermissionDenied
     data = request.POST if request.method == "POST" else None
     form = AssignForm(data, actor=request.user, initial={"ids": request.GET.get("ids", "")})
     if request.method == "POST" and form.is_valid():

@@ -181,3 +181,21 @@ def test_a_download_outside_the_users_departments_is_404_and_not_audited(cases, 
         == 404
     )
     assert not AuditEntry.objects.filter(kind=AuditEntry.Kind.ATTACHMENT_DOWNLOAD).exists()
+
+
+def test_the_sweep_deletes_files_a_rolled_back_outer_transaction_left_behind(cases, media):
+    from datetime import timedelta
+
+    from django.db import transaction
+
+    case = cases.open()
+    kept = attachments.attachment_add(case=case, actor=user("call_center_agent"), file=PDF, name="kept.pdf")
+    with transaction.atomic():
+        attachments.attachment_add(case=case, actor=user("call_center_agent"), file=PDF, name="lost.pdf")
+        transaction.set_rollback(True)
+    assert len(stored_files(media)) == 2
+
+    deleted = attachments.attachment_orphans_delete(older_than=timedelta(0))
+
+    assert len(deleted) == 1 and deleted[0] != kept.file.name
+    assert [p.name for p in stored_files(media)] == [kept.file.name.rsplit("/", 1)[-1]]
