@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from departments.errors import ApplicationError
@@ -306,13 +306,13 @@ class SavedQueueViewAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # saved from the queue page, with its filters
 
-    @admin.display(description=_("open"))
+    @admin.display(description=pgettext_lazy("saved view", "open"))
     def open_link(self, obj):
         return format_html(
             '<a href="{}?{}">{}</a>',
             reverse("admin:processes_handoff_changelist"),
             obj.query,
-            gettext("open"),
+            pgettext("saved view", "open"),
         )
 
 

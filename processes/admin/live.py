@@ -22,13 +22,19 @@ def _context(request):
     return {"live": found, "chart": live.chart_svg(found), "buckets": live.AGEING}
 
 
+def _refresh_seconds(request) -> int:
+    """Every 30 s; `?every=N` (2 to 300) for a wall screen that wants it sooner or later."""
+    value = request.GET.get("every", "")
+    return min(300, max(2, int(value))) if value.isdigit() else REFRESH_SECONDS
+
+
 def live_view(model_admin, request):
     context = {
         **model_admin.admin_site.each_context(request),
         **_context(request),
         "opts": model_admin.opts,
         "title": _("Live operations"),
-        "refresh_seconds": REFRESH_SECONDS,
+        "refresh_seconds": _refresh_seconds(request),
         "media": model_admin.media,
     }
     return TemplateResponse(request, "admin/processes/handoff/live.html", context)
