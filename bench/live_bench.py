@@ -54,7 +54,7 @@ def add_history() -> None:
                    t.requested + interval '15 minutes', t.requested + interval '2 hours', 0, 0, 300, 7200
               FROM processes_case c
              CROSS JOIN LATERAL (
-                   SELECT now() - make_interval(mins => ((c.id * 7919 + k * 104729) %% 43200)::int)
+                   SELECT now() - make_interval(mins => ((c.id * 7919 + k * 104729) % 43200)::int)
                           - interval '2 hours' AS requested
                      FROM generate_series(1, 2) AS k) AS t
             """
