@@ -3,8 +3,9 @@
 What runs:
   1. database `baton_bench_live`, recreated and migrated; the demo organisation and processes, then
      BENCH_CASES cases with one open handoff each (bench/sla_bench.py's generator: half pending, half
-     accepted, 1% breached) and two completed handoffs each before it, requested over the last 30 days,
-     some of them completed today, so that the "today" chart has history to skip;
+     accepted, 1% breached; every case open, the worst case for the page's aggregate), their ages
+     spread over the last 30 days, and two completed handoffs each before it, with their completion
+     events, over the same 30 days (so the "today" chart has a month of history to skip);
   2. `processes.live.live_operations` for the quality office (every department) and for one lead,
      plus the chart, repeated and timed (median and worst), with the number of queries.
 
@@ -37,10 +38,19 @@ def say(message: str) -> None:
 
 
 def add_history() -> None:
-    """Two completed handoffs per case before its open one, over the last 30 days."""
+    """The open handoffs' ages spread over the last 30 days (the generator requests them all in the
+    last ten minutes, which no desk sees), then two completed handoffs per case before its open one,
+    each with its `handoff_completed` event, over the same 30 days."""
     from django.db import connection
 
     with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE processes_handoff
+               SET requested_at = now() - make_interval(mins => ((id * 7919) % 43200)::int)
+             WHERE status IN ('pending', 'accepted')
+            """
+        )
         cursor.execute(
             """
             INSERT INTO processes_handoff (
@@ -57,6 +67,13 @@ def add_history() -> None:
                    SELECT now() - make_interval(mins => ((c.id * 7919 + k * 104729) % 43200)::int)
                           - interval '2 hours' AS requested
                      FROM generate_series(1, 2) AS k) AS t
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO processes_caseevent (case_id, handoff_id, kind, department_id, created_at, payload)
+            SELECT case_id, id, 'handoff_completed', to_department_id, completed_at, '{}'::jsonb
+              FROM processes_handoff WHERE status = 'completed'
             """
         )
 

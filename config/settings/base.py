@@ -198,7 +198,7 @@ STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 # Uploaded files (case attachments): the file system under MEDIA_ROOT by default; S3-compatible
 # object storage through django-storages when a bucket is named (docs/attachments.md).
 # https://docs.djangoproject.com/en/5.2/ref/settings/#storages
-MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default="") or str(BASE_DIR / "var" / "media")
 MEDIA_URL = "/media/"  # never served as such: downloads go through the scope-checked views
 DEFAULT_FILE_STORAGE_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if env("BATON_S3_BUCKET", default=""):
@@ -206,10 +206,10 @@ if env("BATON_S3_BUCKET", default=""):
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": env("BATON_S3_BUCKET"),
-            "endpoint_url": env("BATON_S3_ENDPOINT_URL", default=None),
-            "region_name": env("BATON_S3_REGION", default=None),
-            "access_key": env("BATON_S3_ACCESS_KEY", default=None),
-            "secret_key": env("BATON_S3_SECRET_KEY", default=None),
+            "endpoint_url": env("BATON_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("BATON_S3_REGION", default="") or None,
+            "access_key": env("BATON_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env("BATON_S3_SECRET_KEY", default="") or None,
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
