@@ -13,7 +13,7 @@ from django.db import transaction
 from departments import policy as dept_policy
 from departments.errors import ApplicationError, InvalidInput, PermissionDenied, StateConflict
 from departments.models import Membership
-from processes import services, writes
+from processes import policy, services, writes
 from processes.models import CaseEvent, Handoff
 
 # A bulk action names at most this many handoffs (one page of the queue).
@@ -27,7 +27,7 @@ def handoff_assign(*, handoff: Handoff | int, actor, assignee, at: datetime | No
     change, handoff = services._lock_handoff(handoff, actor, services._now(at))
     if not dept_policy.leads(actor, handoff.to_department_id):
         raise PermissionDenied(
-            "Only a lead of the receiving department assigns its handoffs.", code="not_lead"
+            "Only a lead of the receiving department assigns its handoffs.", code="assign_needs_lead"
         )
     if not handoff.is_open:
         raise StateConflict("Only an open handoff can be assigned.", code="handoff_not_open")
@@ -65,9 +65,11 @@ class ItemResult:
     message: str
 
 
-def _bulk(handoff_ids: list[int], run) -> list[ItemResult]:
+def _bulk(handoff_ids: list[int], run, actor) -> list[ItemResult]:
     ids = list(dict.fromkeys(int(i) for i in handoff_ids))[:MAX_ITEMS]
-    references = dict(Handoff.objects.filter(pk__in=ids).values_list("pk", "case__reference"))
+    # Only what the actor may read is named; any other id answers "not found", as the service does.
+    visible = policy.visible_handoffs(actor).filter(pk__in=ids)
+    references = dict(visible.values_list("pk", "case__reference"))
     results = []
     for handoff_id in ids:
         try:
@@ -86,7 +88,7 @@ def handoffs_bulk_assign(*, handoff_ids: list[int], actor, assignee) -> list[Ite
         handoff_assign(handoff=handoff_id, actor=actor, assignee=assignee)
         return "assigned"
 
-    return _bulk(handoff_ids, run)
+    return _bulk(handoff_ids, run, actor)
 
 
 def handoffs_bulk_claim(*, handoff_ids: list[int], actor) -> list[ItemResult]:
@@ -94,7 +96,7 @@ def handoffs_bulk_claim(*, handoff_ids: list[int], actor) -> list[ItemResult]:
         services.handoff_claim(handoff=handoff_id, actor=actor)
         return "claimed"
 
-    return _bulk(handoff_ids, run)
+    return _bulk(handoff_ids, run, actor)
 
 
 def may_assign(actor) -> bool:

@@ -5,7 +5,7 @@ call of a service (processes.attachments, processes.links, processes.bulk)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -49,6 +49,7 @@ ERROR_MESSAGES = {
     "primary_cancelled": _("A cancelled case cannot be the primary."),
     "link_cycle": _("The parent is a child of this case."),
     "handoff_taken": _("Someone else has taken this handoff meanwhile."),
+    "assign_needs_lead": _("Only a lead of the receiving department assigns its handoffs."),
     "assignee_not_member": _("The assignee is not a member of the receiving department."),
 }
 
@@ -263,7 +264,8 @@ def save_view_view(model_admin, request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     name = (request.POST.get("name") or "").strip()[:80]
-    query = (request.POST.get("query") or "").lstrip("?")[:1000]
+    # Re-encoded: only parameters reach the stored view and the redirect, whatever was posted.
+    query = urlencode(parse_qsl((request.POST.get("query") or "").lstrip("?"), keep_blank_values=True))[:1000]
     queue = reverse("admin:processes_handoff_changelist")
     if not name:
         messages.error(request, gettext("Give the view a name."))

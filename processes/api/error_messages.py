@@ -82,6 +82,7 @@ DETAILS = {
     "primary_cancelled": _("A cancelled case cannot be the primary."),
     "link_cycle": _("The parent is a child of this case."),
     "handoff_taken": _("Someone else has taken this handoff meanwhile."),
+    "assign_needs_lead": _("Only a lead of the receiving department assigns its handoffs."),
     "assignee_not_member": _("The assignee is not a member of the receiving department."),
     # evaluations, reviews, inspections, feedback
     "cannot_administer_cycles": _("Only the quality office administers review cycles."),

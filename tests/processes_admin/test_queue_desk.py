@@ -70,7 +70,7 @@ def test_only_a_lead_assigns_and_only_to_members_of_the_receiving_department(cas
     refused = bulk.handoffs_bulk_assign(
         handoff_ids=[handoff.pk], actor=user("call_center_agent"), assignee=user("call_center_agent")
     )
-    assert refused[0].code == "not_lead"
+    assert refused[0].code == "assign_needs_lead"
     refused = bulk.handoffs_bulk_assign(
         handoff_ids=[handoff.pk], actor=user("call_center_lead"), assignee=user("card_center_agent")
     )
@@ -84,3 +84,18 @@ def test_bulk_claim_takes_the_free_ones_and_reports_the_others(cases, login):
         handoff_ids=[open_handoff(free).pk, open_handoff(claimed).pk], actor=user("call_center_lead")
     )
     assert [(r.ok, r.code) for r in results] == [(True, "claimed"), (False, "handoff_already_claimed")]
+
+
+def test_a_handoff_outside_the_leads_departments_is_not_found_and_not_named(cases, login):
+    elsewhere = cases.at_card_center()  # never at the risk department
+    client = login("risk_lead")
+
+    page = client.post(
+        QUEUE_URL + "bulk-assign/",
+        {"ids": str(open_handoff(elsewhere).pk), "assignee": user("risk_agent").pk},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+    assert "0 done, 1 refused." in page
+    assert elsewhere.reference not in page
+    assert open_handoff(elsewhere).assignee is None
