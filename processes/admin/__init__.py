@@ -6,6 +6,6 @@ of a `processes.services` function, and which buttons a page shows comes from
 `selectors.allowed_actions`, the mirror of the services' guards. Importing the modules registers them.
 """
 
-from processes.admin import cases, definitions, outbox, queue, timeline, webhooks
+from processes.admin import cases, definitions, desk, live, outbox, queue, timeline, webhooks
 
-__all__ = ["cases", "definitions", "outbox", "queue", "timeline", "webhooks"]
+__all__ = ["cases", "definitions", "desk", "live", "outbox", "queue", "timeline", "webhooks"]
