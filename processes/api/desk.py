@@ -56,6 +56,20 @@ class LinkInputSerializer(serializers.Serializer):
     target = serializers.CharField(max_length=30)
 
 
+# The content types a download may carry (the default BATON_ATTACHMENT_TYPES).
+ATTACHMENT_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "audio/mpeg",
+    "audio/wav",
+    "audio/mp4",
+    "audio/ogg",
+)
+
+
 class CaseAttachmentsView(APIView):
     parser_classes = [MultiPartParser]
 
@@ -86,7 +100,7 @@ class AttachmentDownloadView(APIView):
         operation_id="case_attachment_download",
         tags=["cases"],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            **{(200, kind): OpenApiResponse(OpenApiTypes.BINARY) for kind in ATTACHMENT_TYPES},
             **error_responses(*READ_ERRORS),
         },
         description="The file, as an attachment, with its own content type. Every download is audited.",
