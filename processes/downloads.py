@@ -3,15 +3,24 @@ browser saves it instead of running it as a page."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest
+import logging
+
+from django.http import FileResponse, Http404, HttpRequest
 
 from departments.audit import audit_record
 from departments.models import AuditEntry
 from processes.attachments import download_name
 from processes.models import Attachment
 
+logger = logging.getLogger(__name__)
+
 
 def attachment_response(request: HttpRequest, attachment: Attachment, *, via: str) -> FileResponse:
+    try:
+        content = attachment.file.open("rb")
+    except OSError as exc:  # the row outlived its bytes (storage restored from an older backup)
+        logger.error("attachment %s: stored file %s is missing", attachment.pk, attachment.file.name)
+        raise Http404("The file is no longer stored.") from exc
     audit_record(
         kind=AuditEntry.Kind.ATTACHMENT_DOWNLOAD,
         request=request,
@@ -25,7 +34,7 @@ def attachment_response(request: HttpRequest, attachment: Attachment, *, via: st
         },
     )
     response = FileResponse(
-        attachment.file.open("rb"),
+        content,
         as_attachment=True,
         filename=download_name(attachment),
         content_type=attachment.content_type,

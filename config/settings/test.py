@@ -28,7 +28,6 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "100000/m
 AXES_ENABLED = False
 # The second factor is tested on its own (tests/security/test_second_factor.py).
 BATON_REQUIRE_TOTP = False
-# Uploaded files go to a directory of this test run, never into the checkout's var/media.
-MEDIA_ROOT = env(
-    "BATON_TEST_MEDIA_ROOT", default=os.path.join(tempfile.gettempdir(), f"baton-media-{os.getpid()}")
-)
+# Uploaded files go to the temporary directory, never into the checkout's var/media; one directory
+# for every process of a run (a live server's workers read each other's uploads); names never collide.
+MEDIA_ROOT = env("BATON_TEST_MEDIA_ROOT", default=os.path.join(tempfile.gettempdir(), "baton-test-media"))

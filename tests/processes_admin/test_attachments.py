@@ -199,3 +199,15 @@ def test_the_sweep_deletes_files_a_rolled_back_outer_transaction_left_behind(cas
 
     assert len(deleted) == 1 and deleted[0] != kept.file.name
     assert [p.name for p in stored_files(media)] == [kept.file.name.rsplit("/", 1)[-1]]
+
+
+def test_a_row_whose_bytes_are_gone_is_404_not_a_server_error(cases, login, media):
+    case = cases.open()
+    found = attachments.attachment_add(case=case, actor=user("call_center_agent"), file=PDF, name="a.pdf")
+    for path in stored_files(media):
+        path.unlink()
+
+    response = login("call_center_agent").get(f"/admin/processes/case/{case.pk}/attachments/{found.pk}/")
+
+    assert response.status_code == 404
+    assert not AuditEntry.objects.filter(kind=AuditEntry.Kind.ATTACHMENT_DOWNLOAD).exists()
