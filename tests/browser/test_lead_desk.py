@@ -1,6 +1,6 @@
 """A lead's desk in a real browser at 1366 × 768, in Chinese: the call center's lead filters the queue
-on "mine", saves that view, bulk-assigns the unassigned handoffs to an agent, attaches a PDF to a case
-and downloads it again. Screenshots of every step are kept in test-output/browser/lead_desk/.
+on "mine", saves that view, bulk-assigns the unassigned handoffs to an agent, attaches a PDF to a case,
+downloads it again, and comments with a reply template. Screenshots of every step are kept in test-output/browser/lead_desk/.
 
 Playwright drives Debian's Chromium (/usr/bin/chromium, never a downloaded browser) against
 pytest-django's live server; the state is built through the services before the browser starts.
@@ -39,11 +39,18 @@ def desk(settings, tmp_path) -> dict[str, str]:
     from departments.demo import seed_organisation
     from processes import bulk, services
     from processes.demo import seed_processes
-    from processes.models import Case, Handoff
+    from processes.models import Case, Handoff, ReplyTemplate
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     seed_organisation()
     processes = seed_processes()
+    ReplyTemplate.objects.create(
+        process=processes["COMPLAINT"],
+        kind="comment",
+        title="已收到材料",
+        text_zh="已收到客户提供的对账单，正在核实。",
+        text_en="The customer's statement has arrived; checking it.",
+    )
     users = get_user_model().objects
     agent, lead = users.get(username="call_center_agent"), users.get(username="call_center_lead")
     references = []
@@ -162,6 +169,15 @@ def test_a_lead_filters_saves_a_view_bulk_assigns_and_attaches_a_pdf(live_server
     download.save_as(str(saved))
     assert saved.read_bytes() == PDF
     shot("09_after_download")
+
+    # -- a reply template fills the comment form (a static script: no inline code) -------------------
+    comment = page.locator("form#action-comment")
+    comment.locator("select.reply-template").select_option(label="已收到材料")
+    assert comment.locator("[name='comment-text']").input_value() == "已收到客户提供的对账单，正在核实。"
+    shot("10_reply_template_filled")
+    comment.locator("input[type=submit]").click()
+    page.wait_for_load_state("load")
+    assert "已收到客户提供的对账单，正在核实。" in page.locator(".case-timeline").inner_text()
 
     assert not errors, errors
     context.close()
