@@ -292,6 +292,7 @@ class AuditEntry(AppendOnlyModel):
         PII_VIEW = "pii_view", _("view of unmasked customer data")
         REFUSED_LOOKUP = "refused_lookup", _("refused filter on customer data")
         CUSTOMER_LOOKUP = "customer_lookup", _("lookup of a customer's cases")
+        ATTACHMENT_DOWNLOAD = "attachment_download", _("attachment downloaded")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(

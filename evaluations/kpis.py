@@ -22,10 +22,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from evaluations.models import Direction, Inspection, Kpi
-from processes.models import CaseEvent, Handoff
+from processes.models import CaseEvent, CaseLink, Handoff
 
 Code = Kpi.Code
 ACCEPT_PERCENTS = (50, 90)
@@ -69,7 +69,11 @@ def _requested_in(window: Window) -> Q:
 
 # "Cancelled handoffs that never got a response are excluded" (a reopen or a cancellation withdrew
 # them before the department answered): everything else is a handoff the department received.
-RECEIVED = ~Q(status=Handoff.Status.CANCELLED, accepted_at__isnull=True)
+# A case closed as a duplicate of another is counted once, as its primary: its handoffs are left out.
+NOT_A_DUPLICATE = ~Q(
+    Exists(CaseLink.objects.filter(case_id=OuterRef("case_id"), kind=CaseLink.Kind.DUPLICATE_OF))
+)
+RECEIVED = ~Q(status=Handoff.Status.CANCELLED, accepted_at__isnull=True) & NOT_A_DUPLICATE
 OPEN = (Handoff.Status.PENDING, Handoff.Status.ACCEPTED)
 
 # The response: accepting, or returning a still-pending handoff to its sender.
@@ -219,6 +223,7 @@ def _event_counts(window: Window) -> dict[int, dict[str, int]]:
     charged to the intake department, with those flagged as repeat complaints."""
     rows = (
         CaseEvent.objects.filter(
+            NOT_A_DUPLICATE,
             kind__in=[CaseEvent.Kind.RESOLVED, CaseEvent.Kind.REOPENED, CaseEvent.Kind.CREATED],
             created_at__gte=window.start,
             created_at__lt=window.end,

@@ -91,6 +91,8 @@ def _returned(event, p, handoff):
 
 
 def _claimed(event, p, handoff):
+    if p.get("assigned_to"):
+        return _("Assigned by the lead to %(user)s.") % {"user": p["assigned_to"]}
     return _("Taken on personally: the handoff is theirs to finish.")
 
 
@@ -194,6 +196,27 @@ def _feedback(event, p, handoff):
     }
 
 
+def _attachment(event, p, handoff):
+    return _("File added: %(name)s (%(size)s bytes).") % {
+        "name": p.get("name", ""),
+        "size": p.get("size", ""),
+    }
+
+
+def _linked(event, p, handoff):
+    sentences = {
+        ("duplicate_of", True): _("Case %(other)s was closed into this case as its duplicate."),
+        ("child_of", True): _("Case %(other)s was linked as a child of this case."),
+        ("child_of", False): _("Linked as a child of case %(other)s."),
+    }
+    sentence = sentences.get((p.get("link"), bool(p.get("inbound"))), _("Linked to case %(other)s."))
+    return sentence % {"other": p.get("other", "")}
+
+
+def _closed_as_duplicate(event, p, handoff):
+    return _("Closed as a duplicate of case %(primary)s.") % {"primary": p.get("primary", "")}
+
+
 _Kind = CaseEvent.Kind
 # One sentence per kind of event, from its payload. tests/processes_admin/test_timeline_sentences.py
 # fails when a kind is missing here and its raw payload would show instead.
@@ -221,6 +244,9 @@ EVENT_SENTENCES = {
     _Kind.DEADLINE_EXTENDED: _extended,
     _Kind.CUSTOMER_NOTIFIED: _customer_told,
     _Kind.FEEDBACK_RECEIVED: _feedback,
+    _Kind.ATTACHMENT_ADDED: _attachment,
+    _Kind.LINKED: _linked,
+    _Kind.CLOSED_AS_DUPLICATE: _closed_as_duplicate,
 }
 
 

@@ -196,8 +196,28 @@ MIDDLEWARE = [
 STATIC_URL = "/static/"
 # Where collectstatic writes (a browser test serving production settings uses a folder of its own).
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Uploaded files (case attachments): the file system under MEDIA_ROOT by default; S3-compatible
+# object storage through django-storages when a bucket is named (docs/attachments.md).
+# https://docs.djangoproject.com/en/5.2/ref/settings/#storages
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default="") or str(BASE_DIR / "var" / "media")
+MEDIA_URL = "/media/"  # never served as such: downloads go through the scope-checked views
+DEFAULT_FILE_STORAGE_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if env("BATON_S3_BUCKET", default=""):
+    DEFAULT_FILE_STORAGE_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("BATON_S3_BUCKET"),
+            "endpoint_url": env("BATON_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("BATON_S3_REGION", default="") or None,
+            "access_key": env("BATON_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env("BATON_S3_SECRET_KEY", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_FILE_STORAGE_BACKEND,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -417,3 +437,22 @@ BATON_SMS_TIMEOUT_SECONDS = env.float("BATON_SMS_TIMEOUT_SECONDS", default=5.0)
 BATON_CUSTOMER_MESSAGE_MAX_ATTEMPTS = env.int("BATON_CUSTOMER_MESSAGE_MAX_ATTEMPTS", default=6)
 # Where the satisfaction survey is answered; the message carries the case's reply code.
 BATON_SURVEY_URL = env("BATON_SURVEY_URL", default=f"{SITE_URL}/survey")
+# Case attachments: per file and per case, in bytes; the types are checked from the content.
+BATON_ATTACHMENT_MAX_BYTES = env.int("BATON_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+BATON_ATTACHMENT_CASE_QUOTA_BYTES = env.int("BATON_ATTACHMENT_CASE_QUOTA_BYTES", default=100 * 1024 * 1024)
+BATON_ATTACHMENT_TYPES = env.list(
+    "BATON_ATTACHMENT_TYPES",
+    default=[
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "audio/mpeg",
+        "audio/wav",
+        "audio/mp4",
+        "audio/ogg",
+    ],
+)
+# A virus scanner: the dotted path of a function (name, data) -> "clean" | "infected" | "not_scanned".
+BATON_ATTACHMENT_SCANNER = env("BATON_ATTACHMENT_SCANNER", default="processes.attachments.scan_nothing")

@@ -56,7 +56,7 @@ CONTENT_SECURITY_POLICY = {
 # ------------------------------------------------------------------------------
 # https://whitenoise.readthedocs.io/en/stable/django.html
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_FILE_STORAGE_BACKEND,  # noqa: F405 (the file system, or S3 when configured)
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -1,6 +1,7 @@
 """pytest: `--ds=config.settings.test`. DATABASE_URL / REDIS_URL pick PostgreSQL and Redis."""
 
 import os
+import tempfile
 
 from .base import *  # noqa: F403
 from .base import DATABASES, env
@@ -30,3 +31,6 @@ BATON_REQUIRE_TOTP = False
 # Fixed keys for customer data (the rotation test puts a new one in front).
 BATON_CUSTOMER_KEYS = ["sfPgXatEgxIcYaQlJNUqM8vFrPz7owg_oVeJQGXCvBI="]
 BATON_CUSTOMER_INDEX_KEY = "test-only-blind-index-key"
+# Uploaded files go to the temporary directory, never into the checkout's var/media; one directory
+# for every process of a run (a live server's workers read each other's uploads); names never collide.
+MEDIA_ROOT = env("BATON_TEST_MEDIA_ROOT", default=os.path.join(tempfile.gettempdir(), "baton-test-media"))

@@ -7,6 +7,6 @@ of a `processes.services` function, and which buttons a page shows comes from
 Importing the modules registers them.
 """
 
-from processes.admin import cases, customers, definitions, outbox, queue, timeline, webhooks
+from processes.admin import cases, customers, definitions, desk, live, outbox, queue, timeline, webhooks
 
-__all__ = ["cases", "customers", "definitions", "outbox", "queue", "timeline", "webhooks"]
+__all__ = ["cases", "customers", "definitions", "desk", "live", "outbox", "queue", "timeline", "webhooks"]

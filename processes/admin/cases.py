@@ -20,6 +20,7 @@ from core.text import localized_name
 from departments.audit import audit_record
 from departments.models import AuditEntry
 from processes import policy, selectors, services
+from processes.admin import desk
 from processes.admin.common import ADMIN_CSS, error_text, form_error_text
 from processes.admin.customers import case_history, intake_lookup
 from processes.admin.customers import search as customer_search
@@ -211,6 +212,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     class Media:
         css = ADMIN_CSS
+        js = [desk.DESK_JS]
 
     # -- scope and permissions ----------------------------------------------------------------
     def get_queryset(self, request):
@@ -322,12 +324,16 @@ class CaseAdmin(admin.ModelAdmin):
                     object_type="case",
                     object_id=obj.reference,
                 )
+            desk_context = desk.case_context(obj, request.user)
+            action_forms = self._action_forms(page)
+            desk.with_replies(action_forms, desk_context["replies"])
             context.update(
                 title=f"{obj.reference} · {obj.title}",
                 subtitle=None,
                 page=page,
                 customer_history=case_history(request, obj),
-                action_forms=self._action_forms(page),
+                action_forms=action_forms,
+                desk=desk_context,
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -357,6 +363,29 @@ class CaseAdmin(admin.ModelAdmin):
                 "<path:object_id>/action/<slug:action>/",
                 self.admin_site.admin_view(self.action_view),
                 name="processes_case_action",
+            ),
+            path(
+                "<path:object_id>/attachments/add/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: desk.attach_view(self, request, object_id)
+                ),
+                name="processes_case_attach",
+            ),
+            path(
+                "<path:object_id>/attachments/<str:attachment_id>/",
+                self.admin_site.admin_view(
+                    lambda request, object_id, attachment_id: desk.download_view(
+                        self, request, object_id, attachment_id
+                    )
+                ),
+                name="processes_case_attachment",
+            ),
+            path(
+                "<path:object_id>/link/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: desk.link_view(self, request, object_id)
+                ),
+                name="processes_case_link",
             ),
             *super().get_urls(),
         ]

@@ -7,7 +7,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.http import Http404, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.text import localized_name
 from processes import selectors
+from processes.admin import desk, live
 from processes.admin.common import ADMIN_CSS, format_due, sla_badge_html
 from processes.clock import format_time_left
 from processes.models import Handoff
@@ -99,10 +100,17 @@ class QueueAdmin(admin.ModelAdmin):
         "sla",
     ]
     list_display_links = None
-    list_filter = [QueueStatusFilter, BreachedFilter, ProcessFilter, "priority", DepartmentFilter]
+    list_filter = [
+        QueueStatusFilter,
+        desk.AssigneeFilter,
+        BreachedFilter,
+        ProcessFilter,
+        "priority",
+        DepartmentFilter,
+    ]
     search_fields = ["case__reference", "case__title"]
     search_help_text = _("Case reference or title")
-    actions = None
+    actions = [desk.bulk_claim, desk.bulk_assign]
     list_per_page = 50
 
     class Media:
@@ -126,8 +134,37 @@ class QueueAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_urls(self):
+        return [
+            path(
+                "bulk-assign/",
+                self.admin_site.admin_view(lambda request: desk.bulk_assign_view(self, request)),
+                name="processes_handoff_bulk_assign",
+            ),
+            path(
+                "live/",
+                self.admin_site.admin_view(lambda request: live.live_view(self, request)),
+                name="processes_handoff_live",
+            ),
+            path(
+                "live/data/",
+                self.admin_site.admin_view(lambda request: live.live_data_view(self, request)),
+                name="processes_handoff_live_data",
+            ),
+            path(
+                "save-view/",
+                self.admin_site.admin_view(lambda request: desk.save_view_view(self, request)),
+                name="processes_handoff_save_view",
+            ),
+            *super().get_urls(),
+        ]
+
     def changelist_view(self, request, extra_context=None):
-        context = {"title": _("Queue"), **(extra_context or {})}
+        context = {
+            "title": _("Queue"),
+            "query_string": request.GET.urlencode(),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

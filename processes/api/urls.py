@@ -4,7 +4,7 @@ actions and analytics come with their apps)."""
 from django.urls import path
 
 from core.api import converters  # noqa: F401  (registers case_ref, api_id, api_code)
-from processes.api import actions, feed, views
+from processes.api import actions, desk, feed, views
 
 app_name = "api"
 
@@ -39,6 +39,15 @@ urlpatterns = [
         actions.CaseCompensationDecisionView.as_view(),
         name="case-compensation-decision",
     ),
+    path(
+        "cases/<case_ref:reference>/attachments/", desk.CaseAttachmentsView.as_view(), name="case-attachments"
+    ),
+    path(
+        "cases/<case_ref:reference>/attachments/<api_id:attachment_id>/",
+        desk.AttachmentDownloadView.as_view(),
+        name="case-attachment",
+    ),
+    path("cases/<case_ref:reference>/links/", desk.CaseLinksView.as_view(), name="case-links"),
     path("handoffs/", views.HandoffListView.as_view(), name="handoff-list"),
     path("handoffs/<api_id:handoff_id>/", views.HandoffDetailView.as_view(), name="handoff-detail"),
     path("handoffs/<api_id:handoff_id>/accept/", actions.HandoffAcceptView.as_view(), name="handoff-accept"),

@@ -29,12 +29,15 @@ from processes.models.delivery import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from processes.models.desk import Attachment, CaseLink, ReplyTemplate, SavedQueueView, attachment_path
 
 __all__ = [
     "CALL_BACK_NOTE",
     "COMPENSATION_NOTE",
+    "Attachment",
     "Case",
     "CaseEvent",
+    "CaseLink",
     "ConsoleSms",
     "CurrentTransactionId",
     "CustomerMessage",
@@ -48,11 +51,14 @@ __all__ = [
     "PauseSegment",
     "Priority",
     "ReferenceCounter",
+    "ReplyTemplate",
+    "SavedQueueView",
     "ServiceProcess",
     "Stage",
     "StageTarget",
     "Transition",
     "WebhookDelivery",
     "WebhookSubscription",
+    "attachment_path",
     "handoff_note_text",
 ]

@@ -420,6 +420,9 @@ class CaseEvent(AppendOnlyModel):
         DEADLINE_EXTENDED = "deadline_extended", _("regulatory deadline extended")
         CUSTOMER_NOTIFIED = "customer_notified", _("customer notified")
         FEEDBACK_RECEIVED = "feedback_received", _("feedback received")
+        ATTACHMENT_ADDED = "attachment_added", _("attachment added")
+        LINKED = "linked", _("case linked")
+        CLOSED_AS_DUPLICATE = "closed_as_duplicate", _("closed as a duplicate")
 
     # event_case_time starts with the case: no index of its own.
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)

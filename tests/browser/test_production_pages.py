@@ -271,6 +271,16 @@ def test_staff_pages_under_production_settings(server, chromium, device):
     agent.detail("03_case_timeline", ".case-timeline")
     agent.close()
 
+    # -- the live operations page of a lead: its body refreshed by its static script ---------------
+    lead = Screen(chromium, server, device, "card_center_lead")
+    page = lead.go("/admin/processes/handoff/live/?every=2")
+    assert page.locator("#live-table tbody tr.live-row").count() == 1
+    assert page.locator("svg.live-chart").count() == 1
+    page.wait_for_selector("#live-body[data-refreshed-at]", timeout=15_000)  # fetched and swapped in
+    assert page.locator("#live-table tbody tr.live-row").count() == 1
+    lead.check("03b_live_operations")
+    lead.close()
+
     # -- the quality office: scorecard (department and period), heat map, review, inspection ------
     officer = Screen(chromium, server, device, "quality_officer")
     page = officer.go("/admin/evaluations/evaluation/scorecard/")

@@ -55,6 +55,16 @@ PAYLOADS = {
         "channel": "sms",
         "source": "survey",
     },
+    CaseEvent.Kind.ATTACHMENT_ADDED: {
+        "attachment": 1,
+        "name": "对账单",
+        "size": 2048,
+        "content_type": "application/pdf",
+        "sha256": "0" * 64,
+        "scan": "not_scanned",
+    },
+    CaseEvent.Kind.LINKED: {"link": "duplicate_of", "other": "CP-202606-000002", "inbound": True},
+    CaseEvent.Kind.CLOSED_AS_DUPLICATE: {"primary": "CP-202606-000001"},
 }
 # An English word of three letters or more: a Chinese sentence has none but names and codes.
 ENGLISH_WORD = re.compile(r"\b[A-Za-z]{3,}\b")

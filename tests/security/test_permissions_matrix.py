@@ -234,6 +234,27 @@ processes_handoff_add                          403    403    403    403     403
 processes_handoff_change                       case   case   404    case    case
 processes_handoff_history                      200    200    gone   200     200
 processes_handoff_delete                       403    403    403    403     403
+# the desk: files of a case (downloads within the case scope; adding and linking are POSTs of the
+# case page), a lead's bulk assignment, the live operations page of leads and those who see all,
+# saved queue views (each user's own; saved from the queue page, with its filters)
+processes_case_attach                          405    405    405    405     405
+processes_case_link                            405    405    405    405     405
+processes_case_attachment                      200    200    404    200     200
+processes_handoff_bulk_assign                  403    200    403    200     403
+processes_handoff_save_view                    405    405    405    405     405
+processes_handoff_live                         403    200    403    200     200
+processes_handoff_live_data                    403    200    403    200     200
+processes_savedqueueview_changelist            200    200    200    200     200
+processes_savedqueueview_add                   403    403    403    403     403
+processes_savedqueueview_change                200    gone   gone   gone    gone
+processes_savedqueueview_history               200    gone   gone   gone    gone
+processes_savedqueueview_delete                200    gone   gone   gone    gone
+# reply templates: the quality office maintains them, auditors read them; staff use them in the forms
+processes_replytemplate_changelist             403    403    403    200     200
+processes_replytemplate_add                    403    403    403    200     403
+processes_replytemplate_change                 403    403    403    200     200
+processes_replytemplate_history                403    403    403    200     200
+processes_replytemplate_delete                 403    403    403    200     403
 # the timeline: append-only, readable within the case scope
 processes_caseevent_changelist                 200    200    200    200     200
 processes_caseevent_add                        403    403    403    403     403
@@ -408,6 +429,11 @@ POST   /api/v1/cases/{reference}/extend-deadline/            401   403   200   4
 POST   /api/v1/cases/{reference}/compensation-decision/      401   403   403   404   409   403   403
 GET    /api/v1/cases/{reference}/feedback/                   401   200   200   404   200   200   200
 POST   /api/v1/cases/{reference}/feedback/                   401   403   403   404   201   403   403
+GET    /api/v1/cases/{reference}/attachments/                401   200   200   404   200   200   200
+POST   /api/v1/cases/{reference}/attachments/                401   201   201   404   201   403   201
+GET    /api/v1/cases/{reference}/attachments/{attachment_id}/ 401  200   200   404   200   200   200
+GET    /api/v1/cases/{reference}/links/                      401   200   200   404   200   200   200
+POST   /api/v1/cases/{reference}/links/                      401   201   201   404   201   403   201
 GET    /api/v1/handoffs/                                     401   200   200   200   200   200   200
 GET    /api/v1/handoffs/{handoff_id}/                        401   200   200   404   200   200   200
 POST   /api/v1/handoffs/{handoff_id}/accept/                 401   409   409   404   409   403   403
@@ -513,6 +539,7 @@ NOT_PAGES = {"logout", "processes_case_action"}
 # ====================================================================================================
 # The state
 # ====================================================================================================
+MATRIX_PDF = b"%PDF-1.4\n%%EOF\n"
 PAGES = ("changelist", "add", "change", "history", "delete")
 CUSTOMERS = {
     # case: (title, name, phone, id)
@@ -660,6 +687,16 @@ def _seed() -> World:
     clocked = ClockedSchedule.objects.create(clocked_time=start)
     solar = SolarSchedule.objects.create(event="sunrise", latitude=31.23, longitude=121.47)
 
+    # The desk: a file on case A, a reply template, card_center_agent's saved queue view.
+    from processes.attachments import attachment_add
+    from processes.models import ReplyTemplate, SavedQueueView
+
+    attachment = attachment_add(case=a, actor=card_center, file=MATRIX_PDF, name="账单.pdf")
+    reply = ReplyTemplate.objects.create(
+        process=processes["COMPLAINT"], kind="resolution", title="年费退还", text_zh="年费已退还。"
+    )
+    saved_view = SavedQueueView.objects.create(user=card_center, name="我的", query="assignee=me")
+
     # Messages are made from the outbox entries at delivery.
     deliver_due()
     from processes.models import ConsoleSms, CustomerMessage, CustomerMessageTemplate
@@ -710,6 +747,9 @@ def _seed() -> World:
         "evaluations.reviewcycle": cycle.pk,
         "evaluations.improvementreview": review.pk,
         "evaluations.improvementaction": action.pk,
+        "processes.replytemplate": reply.pk,
+        "processes.savedqueueview": saved_view.pk,
+        "processes.attachment": attachment.pk,
     }
     criteria = {c.code: int(c.max_score) for c in scorecard.criteria.all()}
     world = World(
@@ -803,6 +843,11 @@ def admin_url(name: str, w: World) -> str:
             reverse("admin:evaluations_evaluation_scorecard") + "?department=CARD_CENTER"
         ),
         "evaluations_evaluation_export": lambda: reverse("admin:evaluations_evaluation_export", args=["csv"]),
+        "processes_case_attach": lambda: reverse("admin:processes_case_attach", args=[w.cases["A"].pk]),
+        "processes_case_link": lambda: reverse("admin:processes_case_link", args=[w.cases["A"].pk]),
+        "processes_case_attachment": lambda: reverse(
+            "admin:processes_case_attachment", args=[w.cases["A"].pk, w.objects["processes.attachment"]]
+        ),
     }
     return special[name]() if name in special else reverse(f"admin:{name}")
 
@@ -906,6 +951,7 @@ def api_url(method: str, path: str, w: World) -> str:
         inspection_id=w.ids["I"],
         review_id=w.ids["R"],
         action_id=w.ids["X"],
+        attachment_id=w.objects["processes.attachment"],
     )
     if path == "/api/v1/analytics/handoff-flow/":
         last_month = period_containing(PeriodKind.MONTHLY, today()).previous()
@@ -958,6 +1004,7 @@ def api_body(method: str, path: str, w: World) -> dict[str, Any]:
             "due_date": (today() + timedelta(days=30)).isoformat(),
         },
         ("PATCH", "/api/v1/actions/{action_id}/"): {"status": "in_progress"},
+        ("POST", "/api/v1/cases/{reference}/links/"): {"kind": "child_of", "target": w.cases["C"].reference},
     }
     return bodies.get((method, path), {})
 
@@ -966,6 +1013,10 @@ def api_call(client: Client, method: str, path: str, w: World):
     url = api_url(method, path, w)
     if method == "GET":
         return client.get(url)
+    if (method, path) == ("POST", "/api/v1/cases/{reference}/attachments/"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return client.post(url, {"file": SimpleUploadedFile("statement.pdf", MATRIX_PDF)})
     body = json.dumps(api_body(method, path, w))
     return client.generic(method, url, body, content_type="application/json")
 
@@ -1255,11 +1306,16 @@ AUDITOR_POST = {
     "processes_notificationpreference_delete": "gone",
     "evaluations_inspection_change": "200",  # the page shows no record form: the POST is ignored
     "evaluations_improvementaction_change": "200",  # the status change is refused with a message
+    "processes_case_attach": "refused",  # no file: the form's error, back to the case page
+    "processes_case_link": "refused",  # no target: the form's error, back to the case page
+    "processes_case_attachment": "405",  # a download is a GET
+    "processes_savedqueueview_change": "gone",  # someone else's: not in the auditor's list
+    "processes_savedqueueview_delete": "gone",
 }
 WRITE_PAGES = {"evaluations_inspection_sample", "evaluations_evaluation_compute"}
 # The one write an auditor has in the admin: their own e-mail preferences (personal settings, like
 # their password; see the report). It is not swept.
-AUDITOR_OWN_SETTINGS = {"processes_notificationpreference_add"}
+AUDITOR_OWN_SETTINGS = {"processes_notificationpreference_add", "processes_handoff_save_view"}
 
 
 def _auditor_admin_post(name: str) -> tuple[str, dict[str, Any]]:
