@@ -44,7 +44,7 @@ def head_office(calendars):
     return calendars["CN_HEAD_OFFICE"]
 
 
-def test_the_demo_departments_use_the_calendars_of_the_spec(demo_org):
+def test_the_demo_departments_use_their_documented_calendars(demo_org):
     assert {code: dept.calendar.code for code, dept in demo_org.items()} == {
         "BRANCH": "CN_BRANCH",
         "CALL_CENTER": "CN_24X7",

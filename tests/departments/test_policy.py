@@ -158,7 +158,7 @@ def test_seeding_twice_changes_nothing(demo_org):
     assert {code: d.pk for code, d in departments.items()} == {code: d.pk for code, d in demo_org.items()}
 
 
-def test_the_demo_has_the_departments_and_users_of_the_spec(demo_org):
+def test_the_demo_has_the_documented_departments_and_users(demo_org):
     assert sorted(demo_org) == sorted(DEPARTMENT_CODES)
     assert sorted(User.objects.values_list("username", flat=True)) == DEMO_USERNAMES
     assert Membership.objects.filter(
