@@ -3,6 +3,8 @@ flagged on the case at intake."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from processes.models import CaseEvent
 
 PHONE = "13812345678"
@@ -39,3 +41,27 @@ def test_a_window_of_zero_days_never_flags(story, org):
     story.open(customer_phone=PHONE)
 
     assert story.open(customer_phone=PHONE).repeat_complaint is False
+
+
+def test_the_repeat_check_looks_up_the_blind_indexes_not_every_case_of_the_process(story, org):
+    """The check is a column of every intake's first statement: a plan that walked the process's
+    cases made intake O(cases) (seeding 100,000 demo cases slowed to a crawl)."""
+    from datetime import datetime
+
+    from django.db import connection
+
+    from processes.customers.lookup import repeat_exists_sql
+
+    sql, params = repeat_exists_sql(
+        process_id=org.processes["COMPLAINT"].pk, keys=("a" * 64, "b" * 64, datetime(2026, 1, 1, tzinfo=UTC))
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN SELECT {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN SELECT {sql}", params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "case_customer_phone_key" in plan and "case_customer_id_key" in plan, plan
+    assert "processes_case_process_id" not in plan, plan
