@@ -116,7 +116,7 @@ def attachment_add(
     *, case: Case | str, actor, file: IO[bytes] | bytes, name: str, at: datetime | None = None
 ) -> Attachment:
     """Add a file to a case: checked (size, real type, the case's quota), stored, recorded."""
-    from processes import services  # the state-change helpers (lock, timeline)
+    from processes.services import base as services_base  # the state-change helpers (lock, timeline)
 
     upload = _read(file, name)
     scan_status = _scan(upload.name, upload.data)
@@ -127,8 +127,8 @@ def attachment_add(
         # Called inside a caller's transaction, a rollback of that outer transaction would leave the
         # bytes behind: `attachment_orphans_delete` (manage.py attachments_sweep) removes those.
         with transaction.atomic():
-            locked = services._lock_case(case, actor)
-            services._require_works_on(actor, locked, "add a file to")
+            locked = services_base._lock_case(case, actor)
+            services_base._require_works_on(actor, locked, "add a file to")
             used = Attachment.objects.filter(case_id=locked.pk).aggregate(total=Sum("size"))["total"] or 0
             quota = settings.BATON_ATTACHMENT_CASE_QUOTA_BYTES
             if used + len(upload.data) > quota:
@@ -150,7 +150,9 @@ def attachment_add(
             stored = attachment.file.name
             attachment.full_clean(exclude=["case", "uploaded_by", "file"])
             attachment.save()
-            change = services._Change(locked, at=attachment.uploaded_at, actor=actor, stamp=locked._stamp)
+            change = services_base._Change(
+                locked, at=attachment.uploaded_at, actor=actor, stamp=locked._stamp
+            )
             change.event(
                 CaseEvent.Kind.ATTACHMENT_ADDED,
                 department_id=locked.current_department_id,

@@ -15,6 +15,7 @@ from departments import policy as dept_policy
 from departments.models import Membership
 from processes import policy, services, writes
 from processes.models import CaseEvent, Handoff
+from processes.services import base as services_base
 
 # A bulk action names at most this many handoffs (one page of the queue).
 MAX_ITEMS = 100
@@ -24,7 +25,7 @@ MAX_ITEMS = 100
 def handoff_assign(*, handoff: Handoff | int, actor, assignee, at: datetime | None = None) -> Handoff:
     """A lead of the receiving department gives the handoff to one of its members. A handoff that
     someone else has claimed or accepted is theirs: refused, never overwritten."""
-    change, handoff = services._lock_handoff(handoff, actor, services._now(at))
+    change, handoff = services_base._lock_handoff(handoff, actor, services_base._now(at))
     if not dept_policy.leads(actor, handoff.to_department_id):
         raise PermissionDenied(
             "Only a lead of the receiving department assigns its handoffs.", code="assign_needs_lead"

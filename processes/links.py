@@ -13,8 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from core.errors import InvalidInput, NotFound, StateConflict
-from processes import policy, services
+from processes import policy
 from processes.models import Case, CaseEvent, CaseLink
+from processes.services import base as services_base
+from processes.services import cases as services_cases
 
 Kind = CaseEvent.Kind
 
@@ -37,22 +39,22 @@ def _lock_pair(case: Case | str, target: Case | str, actor, at: datetime):
     if _id_of(case) == _id_of(target):
         raise _invalid("target", "A case cannot be linked to itself.", "link_to_itself")
     if _id_of(target) < _id_of(case):
-        other = services._lock_case(target, actor)
-        change, pending = services._lock_open(case, actor, at)
+        other = services_base._lock_case(target, actor)
+        change, pending = services_base._lock_open(case, actor, at)
     else:
-        change, pending = services._lock_open(case, actor, at)
-        other = services._lock_case(target, actor)
+        change, pending = services_base._lock_open(case, actor, at)
+        other = services_base._lock_case(target, actor)
     return change, pending, other
 
 
 def _check_can_link(actor, case: Case, other: Case) -> None:
-    services._require_works_on(actor, case, "link")
+    services_base._require_works_on(actor, case, "link")
     if not other._works_on and not policy.visible_cases(actor).filter(pk=other.pk).exists():
         raise NotFound(f"No case {other.reference} in your departments.", code="not_found")
 
 
 def _insert_link(case: Case, other: Case, kind: str, actor, at: datetime) -> CaseLink:
-    link = CaseLink(case=case, target=other, kind=kind, created_by=services._user(actor), created_at=at)
+    link = CaseLink(case=case, target=other, kind=kind, created_by=services_base._user(actor), created_at=at)
     try:
         with transaction.atomic():
             link.save()
@@ -62,7 +64,7 @@ def _insert_link(case: Case, other: Case, kind: str, actor, at: datetime) -> Cas
 
 
 def _primary_event(other: Case, case: Case, kind: str, actor, at: datetime) -> None:
-    change = services._Change(other, at=at, actor=actor, stamp=other._stamp)
+    change = services_base._Change(other, at=at, actor=actor, stamp=other._stamp)
     change.event(
         Kind.LINKED, department_id=other.current_department_id, link=kind, other=case.reference, inbound=True
     )
@@ -75,7 +77,7 @@ def case_close_as_duplicate(
 ) -> Case:
     """Close an open case into its primary: its open handoff is cancelled, its status is closed,
     and the KPIs leave its handoffs out (evaluations.kpis). The primary carries on."""
-    at = services._now(at)
+    at = services_base._now(at)
     change, pending, other = _lock_pair(case, primary, actor, at)
     case = change.case
     _check_can_link(actor, case, other)
@@ -92,7 +94,7 @@ def case_close_as_duplicate(
     if CaseLink.objects.filter(case=other, kind=CaseLink.Kind.DUPLICATE_OF).exists():
         raise StateConflict("The primary is itself a duplicate.", code="primary_is_duplicate")
     _insert_link(case, other, CaseLink.Kind.DUPLICATE_OF, actor, at)
-    services._cancel_open(change, pending, "duplicate")
+    services_cases._cancel_open(change, pending, "duplicate")
     case.status = Case.Status.CLOSED
     case.closed_at = at
     change.touch("status", "closed_at")
@@ -105,7 +107,7 @@ def case_close_as_duplicate(
 @transaction.atomic
 def case_link_parent(*, case: Case | str, parent: Case | str, actor, at: datetime | None = None) -> CaseLink:
     """Make `case` a child of `parent` (a complaint split into parts, a follow-up). No state changes."""
-    at = services._now(at)
+    at = services_base._now(at)
     change, _pending, other = _lock_pair(case, parent, actor, at)
     case = change.case
     _check_can_link(actor, case, other)

@@ -102,7 +102,7 @@ def test_the_service_deletes_the_stored_file_when_the_transaction_fails(cases, m
     def broken_flush(self):
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr("processes.services._Change.flush", broken_flush)
+    monkeypatch.setattr("processes.services.base._Change.flush", broken_flush)
     with pytest.raises(RuntimeError):
         attachments.attachment_add(case=case, actor=user("call_center_agent"), file=PDF, name="a.pdf")
 
