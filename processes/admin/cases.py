@@ -15,12 +15,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+import processes.admin.desk as desk
 from core.errors import ApplicationError, NotFound, StateConflict
 from core.text import localized_name
 from departments.audit import audit_record
 from departments.models import AuditEntry
 from processes import policy, selectors, services
-from processes.admin import desk
 from processes.admin.common import ADMIN_CSS, error_text, form_error_text
 from processes.admin.customers import case_history, intake_lookup
 from processes.admin.customers import search as customer_search

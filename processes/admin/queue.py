@@ -14,9 +14,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+import processes.admin.desk as desk
+import processes.admin.live as live
 from core.text import localized_name
 from processes import selectors
-from processes.admin import desk, live
 from processes.admin.common import ADMIN_CSS, format_due, sla_badge_html
 from processes.clock import format_time_left
 from processes.models import Handoff
