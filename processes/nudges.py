@@ -21,19 +21,17 @@ import logging
 import redis
 from celery import Task
 
+from core.redis import client as redis_client
+
 log = logging.getLogger(__name__)
 FLAG_SECONDS = 60
-_clients: dict[str, redis.Redis] = {}
 
 
 def _flags(app) -> redis.Redis | None:
     url = app.conf.broker_url or ""
     if not url.startswith(("redis://", "rediss://")):
         return None
-    client = _clients.get(url)
-    if client is None:
-        client = _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-    return client
+    return redis_client(url)
 
 
 def _flag(task: Task) -> str:

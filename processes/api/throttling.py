@@ -26,11 +26,12 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import UserRateThrottle
 
+from core.redis import client as redis_client
+
 logger = logging.getLogger(__name__)
 _LOG_EVERY_SECONDS = 60
 _last_logged = 0.0
 _REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
-_clients: dict[str, redis.Redis] = {}
 
 
 def _redis() -> redis.Redis | None:
@@ -39,13 +40,7 @@ def _redis() -> redis.Redis | None:
     conf = settings.CACHES["default"]
     if conf["BACKEND"] != _REDIS_CACHE:
         return None
-    location = conf["LOCATION"] if isinstance(conf["LOCATION"], str) else conf["LOCATION"][0]
-    client = _clients.get(location)
-    if client is None:
-        client = _clients[location] = redis.Redis.from_url(
-            location, socket_connect_timeout=1, socket_timeout=1, health_check_interval=30
-        )
-    return client
+    return redis_client(conf["LOCATION"] if isinstance(conf["LOCATION"], str) else conf["LOCATION"][0])
 
 
 def hit(key: str, period: int) -> tuple[int, float]:
