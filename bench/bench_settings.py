@@ -8,8 +8,12 @@ Eager Celery would deliver inside the measured call; a real broker would add a n
 that these benchmarks do not set out to measure.
 """
 
+import os
+
 from config.settings.test import *  # noqa: F403
 
-CELERY_BROKER_URL = "memory://"
+# bench-engine passes its Redis db (BENCH_BROKER) so that the after-commit nudges coalesce as in
+# production (processes/nudges.py); without it, every kick publishes to memory.
+CELERY_BROKER_URL = os.environ.get("BENCH_BROKER") or "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = False

@@ -5,8 +5,11 @@ same life as a viewflow flow (the peer benchmark in ../shared/peers/viewflow), a
 The life is the one of `make bench-api`, seven state changes, each its own transaction:
   case_open (call center) → handoff_accept → case_forward to the card center → handoff_accept (card
   center) → case_resolve → handoff_accept of the call-back (call center) → case_close.
-Only the public signatures of processes/services.py are used. Notifications stay on: the services
-write their outbox rows; the after-commit kick publishes to an in-memory broker (bench_settings.py).
+Only the public signatures of processes/services are used. Notifications stay on: the services
+write their outbox rows and nudge delivery after commit. The broker is Redis (BENCH_REDIS, flushed
+before and after) when it answers, as in production: a nudge is published only when none is waiting
+(processes/nudges.py), and a stand-in for the worker in the parent process takes the waiting nudges
+every 100 ms, as a busy worker would. Without Redis every kick publishes to an in-memory broker.
 Between the calls the bench looks up the open handoff to accept twice (after the opening and after
 the resolution), as a client would read it from the API's response; those two indexed reads are in
 the latency of a life but not in its statement count.
@@ -26,7 +29,7 @@ Reports per client count lives/s, p50/p99 ms per life, pgbench -N tps and lives 
 transaction, Baton's statements per life and per call, and the ratios Baton/viewflow.
 
 Environment: BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS ("2 8"), BENCH_SECONDS
-(20), BENCH_WARMUP (3), BENCH_PGBENCH_SECONDS (15), BENCH_VIEWFLOW (1), BENCH_VIEWFLOW_LIVES (800
+(20), BENCH_WARMUP (3), BENCH_PGBENCH_SECONDS (15), BENCH_REDIS (redis://127.0.0.1:6379/14, "" for none), BENCH_VIEWFLOW (1), BENCH_VIEWFLOW_LIVES (800
 per client count), BENCH_ENGINE_DB / BENCH_PGBENCH_DB (the two databases' names), BENCH_JSON (a file
 for the figures). About 5 minutes on 2 cores. viewflow's run.sh uses fixed database names
 (peer_viewflow, peer_pgbench): run one such benchmark at a time per server.
@@ -56,6 +59,7 @@ CLIENTS = [int(c) for c in os.environ.get("BENCH_CLIENTS", "2 8").split()]
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "3"))
 PGBENCH_SECONDS = int(os.environ.get("BENCH_PGBENCH_SECONDS", "15"))
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
 VIEWFLOW = os.environ.get("BENCH_VIEWFLOW", "1") != "0"
 VIEWFLOW_LIVES = int(os.environ.get("BENCH_VIEWFLOW_LIVES", "800"))
 VIEWFLOW_RUN = ROOT.parent / "shared" / "peers" / "viewflow" / "run.sh"
@@ -141,8 +145,57 @@ def pgbench_tps(clients: int) -> float:
 
 
 # -- Django ---------------------------------------------------------------------------------------
+def broker() -> str:
+    """The bench's Redis db, flushed (nothing else may use it), or "" when Redis does not answer."""
+    if not REDIS:
+        return ""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS, socket_connect_timeout=1).flushdb()
+        return REDIS
+    except Exception as exc:
+        say(f"no Redis at {REDIS} ({exc.__class__.__name__}): every nudge publishes to memory")
+        return ""
+
+
+class WorkerStandIn:
+    """Takes the waiting nudges every 100 ms (a busy worker's task clears its flag as it starts), and
+    drops the published messages, which no worker runs here."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.stop, self.thread = url, None, None
+
+    def __enter__(self):
+        import threading
+
+        if self.url:
+            import redis
+
+            client = redis.Redis.from_url(self.url)
+            self.stop = threading.Event()
+
+            def take() -> None:
+                while not self.stop.wait(0.1):
+                    for key in client.scan_iter("baton:nudge:*"):
+                        client.delete(key)
+                    client.delete("celery")
+
+            self.thread = threading.Thread(target=take, daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.thread is not None:
+            self.stop.set()
+            self.thread.join()
+
+
 def setup_django() -> None:
     os.environ.pop("REDIS_URL", None)
+    os.environ.pop("BENCH_BROKER", None)
+    if url := broker():
+        os.environ["BENCH_BROKER"] = url
     os.environ.update(
         {
             "DATABASE_URL": f"{PG}/{APP_DB}",
@@ -301,9 +354,10 @@ def run_clients(clients: int) -> dict:
     connections.close_all()  # the children must not share the parent's connection
     barrier, results = ctx.Barrier(clients), ctx.Queue()
     procs = [ctx.Process(target=worker, args=(barrier, results)) for _ in range(clients)]
-    for proc in procs:
-        proc.start()
-    outs = [results.get(timeout=WARMUP + SECONDS + 600) for _ in procs]
+    with WorkerStandIn(os.environ.get("BENCH_BROKER", "")):
+        for proc in procs:
+            proc.start()
+        outs = [results.get(timeout=WARMUP + SECONDS + 600) for _ in procs]
     for proc in procs:
         proc.join()
     failures = [out for out in outs if isinstance(out, str)]
@@ -468,6 +522,7 @@ def main() -> None:
         connections.close_all()
         drop_database(APP_DB)
         drop_database(PGBENCH_DB)
+        broker()
     peer = run_viewflow()
     figures = report(per_call, kinds, rows, peer)
     say(f"{time.monotonic() - started:.0f} s in all")

@@ -49,10 +49,15 @@ def _next_reference(
     table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
     stamps = connection.ops.quote_name(ConfigStamp._meta.db_table)
     # Table names come from the models, quoted; the values are parameters.
-    # On PostgreSQL this small transaction does not wait for its own WAL flush (synchronous_commit
-    # off, for it alone): a crash can lose only increments that no durable case used, because the
-    # intake's own commit, which is synchronous, flushes the WAL up to and past this one.
-    relaxed = ", set_config('synchronous_commit', 'off', true)" if connection.vendor == "postgresql" else ""
+    # Outside a caller's transaction the upsert runs in autocommit, a transaction of one statement
+    # (no BEGIN and COMMIT round trips). On PostgreSQL that transaction does not wait for its own
+    # WAL flush (synchronous_commit off, for it alone): a crash can lose only increments that no
+    # durable case used, because the intake's own commit, which is synchronous, flushes the WAL up
+    # to and past this one. Inside a caller's transaction (a batch) the caller's commit decides.
+    own = not connection.in_atomic_block
+    relaxed = (
+        ", set_config('synchronous_commit', 'off', true)" if own and connection.vendor == "postgresql" else ""
+    )
     params: list[Any] = [process.reference_prefix, period]
     repeated = "0"
     if repeat is not None:
@@ -63,7 +68,7 @@ def _next_reference(
         f"ON CONFLICT (prefix, period) DO UPDATE SET value = {table}.value + 1 "
         f"RETURNING value, (SELECT value FROM {stamps} WHERE id = 1), {repeated}{relaxed}"
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         value, stamp, is_repeat = cursor.fetchone()[:3]
     return f"{process.reference_prefix}-{period}-{value:06d}", stamp, bool(is_repeat)
