@@ -17,11 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 import processes.admin.desk as desk
 from core.errors import ApplicationError, NotFound, StateConflict
+from core.messages import error_text
 from core.text import localized_name
 from departments.audit import audit_record
 from departments.models import AuditEntry
 from processes import policy, selectors, services
-from processes.admin.common import ADMIN_CSS, error_text, form_error_text
+from processes.admin.common import ADMIN_CSS, form_error_text
 from processes.admin.customers import case_history, intake_lookup
 from processes.admin.customers import search as customer_search
 from processes.customers.messages import ExtensionReason
@@ -293,7 +294,7 @@ class CaseAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 for field, errors in (exc.extra.get("fields") or {}).items():
                     form.add_error(field if field in form.fields else None, errors)
-                messages.error(request, error_text(exc))
+                messages.error(request, error_text(exc, model=Case))
             else:
                 messages.success(
                     request, gettext("Case %(reference)s opened.") % {"reference": case.reference}
@@ -410,5 +411,5 @@ class CaseAdmin(admin.ModelAdmin):
             try:
                 messages.success(request, PERFORM[action](request.user, case, form.cleaned_data))
             except ApplicationError as exc:
-                messages.error(request, error_text(exc))
+                messages.error(request, error_text(exc, model=Case))
         return HttpResponseRedirect(reverse("admin:processes_case_change", args=[case.pk]))

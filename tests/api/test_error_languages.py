@@ -10,7 +10,8 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from core.messages import DETAILS, translated
+from core.messages import MESSAGES as DETAILS
+from core.messages import translated
 
 from .conftest import assert_error
 
