@@ -46,5 +46,5 @@ class Kinds:
     def values(self) -> list[str]:
         return list(self._labels)
 
-    def extra(self, value: str, name: str, default: Any = None) -> Any:
+    def detail(self, value: str, name: str, default: Any = None) -> Any:
         return self._extras.get(value, {}).get(name, default)

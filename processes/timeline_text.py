@@ -259,7 +259,7 @@ def raw_payload_text(payload: dict) -> str:
 def event_summary(event: CaseEvent, handoff: Handoff | None = None) -> str:
     """One line saying what an event recorded, from its payload (the handoff when it has one)."""
     p = event.payload or {}
-    sentence = EVENT_SENTENCES.get(event.kind) or EVENT_KINDS.extra(event.kind, "sentence")
+    sentence = EVENT_SENTENCES.get(event.kind) or EVENT_KINDS.detail(event.kind, "sentence")
     if sentence is None:  # a kind added without its sentence: better its facts than nothing
         return raw_payload_text(p)
     return str(sentence(event, p, handoff))

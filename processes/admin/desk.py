@@ -25,7 +25,8 @@ from processes import attachments, bulk, links
 from processes.admin.common import ADMIN_CSS, form_error_text
 from processes.downloads import attachment_response
 from processes.models import Case, ReplyTemplate, SavedQueueView
-from processes.selectors import Action, user_label
+from processes.rules import Action
+from processes.selectors import user_label
 
 DESK_JS = "processes/desk.js"
 

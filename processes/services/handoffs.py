@@ -30,6 +30,16 @@ from processes.services.base import (
     _require_open_handoff,
 )
 
+# The state changes of this module (re-exported by processes.services).
+__all__ = [
+    "case_forward",
+    "handoff_accept",
+    "handoff_claim",
+    "handoff_pause",
+    "handoff_resume",
+    "handoff_return",
+]
+
 User = AbstractBaseUser
 Kind = CaseEvent.Kind
 NoticeKind = Notification.Kind

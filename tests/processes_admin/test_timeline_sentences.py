@@ -101,6 +101,6 @@ def test_every_kind_registered_elsewhere_brings_its_sentence():
     from processes.models import EVENT_KINDS
 
     missing = [
-        k for k in EVENT_KINDS.values if k not in EVENT_SENTENCES and not EVENT_KINDS.extra(k, "sentence")
+        k for k in EVENT_KINDS.values if k not in EVENT_SENTENCES and not EVENT_KINDS.detail(k, "sentence")
     ]
     assert not missing, f"event kinds without a timeline sentence: {missing}"

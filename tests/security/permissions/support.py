@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from processes.models import Case, CaseEvent, Handoff
+from tests.security.permissions.tables import API_BODIES, FORM_DATA
 from tests.security.permissions.world import MATRIX_PDF, PAGES, World
 
 
@@ -237,6 +238,8 @@ def api_body(method: str, path: str, w: World) -> dict[str, Any]:
         ("PATCH", "/api/v1/actions/{action_id}/"): {"status": "in_progress"},
         ("POST", "/api/v1/cases/{reference}/links/"): {"kind": "child_of", "target": w.cases["C"].reference},
     }
+    if (method, path) in API_BODIES:
+        return API_BODIES[(method, path)](w)
     return bodies.get((method, path), {})
 
 
@@ -290,7 +293,9 @@ def action_data(action: str, w: World) -> dict[str, Any]:
         "extend_deadline": {"reason": "需调取交易凭证"},
         "cancel": {"reason": "客户撤回投诉"},
         "comment": {"text": "已电话联系客户"},
-    }[action]
+    }.get(action)
+    if fields is None:  # the action of a newer change: its module gives its input
+        fields = FORM_DATA[action](w)
     if action in ("accept", "claim", "resume", "pause", "forward", "return"):
         fields = {**fields, "handoff": w.handoff.pk}
     return {f"{action}-{name}": value for name, value in fields.items()}

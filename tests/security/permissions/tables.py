@@ -38,6 +38,8 @@ a customer's unmasked name, phone number and id.
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
 from typing import Any
 
 # ====================================================================================================
@@ -427,6 +429,38 @@ PATCH  /api/v1/actions/{action_id}/                          401   200   200   4
     API_ROLES,
     2,
 )
+
+
+# -- rows a newer change brings in its own test module -------------------------------------------------
+# A test module under tests/ that defines `PERMISSIONS_MATRIX` adds the rows of its action here, in the
+# columns above, with the valid input the matrix sends, so that one module holds a change's tests:
+#   PERMISSIONS_MATRIX = {
+#       "case_actions": "<a row of CASE_ACTIONS>",
+#       "api": "<rows of API>",
+#       "form_data": {action: lambda world: {field: value}},  # the form's fields, without the prefix
+#       "api_bodies": {(method, path): lambda world: {...}},
+#   }
+def _contributions() -> list[dict[str, Any]]:
+    tests = Path(__file__).resolve().parents[2]
+    found = []
+    for file in sorted(tests.rglob("test_*.py")):
+        if file.parent != Path(__file__).parent and "PERMISSIONS_MATRIX =" in file.read_text():
+            name = ".".join(file.relative_to(tests.parent).with_suffix("").parts)
+            found.append(importlib.import_module(name).PERMISSIONS_MATRIX)
+    return found
+
+
+CONTRIBUTED = _contributions()
+for _contribution in CONTRIBUTED:
+    for _rows, _more in (
+        (CASE_ACTIONS, _table(_contribution.get("case_actions", ""), ADMIN_ROLES, 1)),
+        (API, _table(_contribution.get("api", ""), API_ROLES, 2)),
+    ):
+        assert not set(_rows) & set(_more), f"rows given twice: {sorted(set(_rows) & set(_more))}"
+        _rows.update(_more)
+FORM_DATA = {k: v for c in CONTRIBUTED for k, v in c.get("form_data", {}).items()}
+API_BODIES = {k: v for c in CONTRIBUTED for k, v in c.get("api_bodies", {}).items()}
+
 # Any other method of these paths: 405 for whoever is logged in (officer and auditor are asked).
 OTHER_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
