@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -314,3 +315,27 @@ class CommentForm(ActionForm):
     def perform(self, actor, case):
         services.case_comment(case=case, actor=actor, text=self.cleaned_data["text"])
         return gettext("Comment added.")
+
+
+class TransferForm(HandoffActionForm):
+    action = Action.TRANSFER
+    heading = _("Hand over to a colleague")
+    submit = _("Hand over")
+    to_user = forms.ModelChoiceField(label=_("colleague"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args, department_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(is_active=True)
+        if department_id is not None:  # the page lists the department's members; the service checks
+            users = users.filter(memberships__department_id=department_id).order_by("username")
+        self.fields["to_user"].queryset = users
+        self.fields["to_user"].label_from_instance = selectors.user_label
+
+    @classmethod
+    def page_kwargs(cls, page):
+        return {**super().page_kwargs(page), "department_id": page.open_handoff.to_department_id}
+
+    def perform(self, actor, case):
+        to_user = self.cleaned_data["to_user"]
+        services.handoff_transfer(handoff=self.handoff_of(case), actor=actor, to_user=to_user)
+        return gettext("Handed over to %(user)s.") % {"user": selectors.user_label(to_user)}

@@ -54,6 +54,7 @@ class Action:
     CANCEL = "cancel"
     EXTEND_DEADLINE = "extend_deadline"
     COMMENT = "comment"
+    TRANSFER = "transfer"
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,36 @@ def can_resume(handoff: Handoff) -> StateConflict | None:
     if handoff.paused_at is None:
         return StateConflict("The handoff is not paused.", code="handoff_not_paused")
     return None
+
+
+def may_transfer(user, handoff: Handoff) -> PermissionDenied | None:
+    """The handoff's assignee gives it away; the receiving department's lead (or whoever acts for every
+    department) gives anyone's. Nobody else takes over a colleague's case."""
+    if handoff.assignee_id is not None and handoff.assignee_id == user.pk:
+        return None
+    if dept_policy.leads(user, handoff.to_department_id):
+        return None
+    return PermissionDenied(
+        "Only the department's lead or the handoff's assignee may transfer it.", code="transfer_not_allowed"
+    )
+
+
+def can_transfer(handoff: Handoff) -> StateConflict | None:
+    if handoff.status != Handoff.Status.ACCEPTED:
+        return StateConflict("Only an accepted handoff can be transferred.", code="handoff_not_accepted")
+    return None
+
+
+declare(transfer_not_allowed=_("Only the department's lead or the handoff's assignee transfers it."))
+
+
+@offers(Action.TRANSFER, order=25)
+def _offer_transfer(ask: Asking) -> bool:
+    return (
+        ask.acts_for_handoff
+        and can_transfer(ask.handoff) is None
+        and may_transfer(ask.user, ask.handoff) is None
+    )
 
 
 # -- case-level changes ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -245,4 +245,25 @@ class HandoffResumeView(JsonView):
     )
     def post(self, request: Request, handoff_id: int) -> Response:
         handoff = services.handoff_resume(handoff=handoff_id, actor=request.user)
+        return changed_handoff(request, handoff)
+
+
+class TransferInputSerializer(serializers.Serializer):
+    to_user = serializers.CharField(
+        max_length=150, help_text="The username of an active member of the handoff's department."
+    )
+
+
+@action_route("handoffs/<api_id:handoff_id>/transfer/", name="handoff-transfer")
+class HandoffTransferView(JsonView):
+    @_handoff_action(
+        "handoff_transfer",
+        TransferInputSerializer,
+        "Hand an accepted handoff to another active member of its department (the new assignee): by "
+        "its assignee or the department's lead (403 `transfer_not_allowed` for anyone else).",
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = services.handoff_transfer(
+            handoff=handoff_id, actor=request.user, **validated_input(TransferInputSerializer, request)
+        )
         return changed_handoff(request, handoff)
