@@ -284,9 +284,21 @@ def can_extend_deadline(case: Case) -> StateConflict | None:
 
 # -- what the case page and the API offer, in the page's order -------------------------------------
 # Handoff actions are offered to those who act for the receiving department; the rest as noted.
-@offers(Action.ACCEPT, order=10)
-def _offer_accept(ask: Asking) -> bool:
-    return ask.acts_for_handoff and can_accept(ask.handoff) is None
+def _on_handoff(rule: Callable[[Handoff], ApplicationError | None]) -> Callable[[Asking], bool]:
+    """Offered to those who act for the receiving department when the handoff's own rule allows it."""
+    return lambda ask: ask.acts_for_handoff and rule(ask.handoff) is None
+
+
+# A return is offered on the handoff's rule alone: on a resolved case the service's refusal says to
+# reopen instead.
+for _action, _order, _rule in (
+    (Action.ACCEPT, 10, can_accept),
+    (Action.RESUME, 30, can_resume),
+    (Action.PAUSE, 40, can_pause),
+    (Action.DECIDE_COMPENSATION, 70, can_decide_compensation),
+    (Action.RETURN, 80, can_return_handoff),
+):
+    offers(_action, order=_order)(_on_handoff(_rule))
 
 
 @offers(Action.CLAIM, order=20)
@@ -295,16 +307,6 @@ def _offer_claim(ask: Asking) -> bool:
     return (
         ask.acts_for_handoff and ask.handoff.assignee_id is None and can_claim(ask.handoff, ask.user) is None
     )
-
-
-@offers(Action.RESUME, order=30)
-def _offer_resume(ask: Asking) -> bool:
-    return ask.acts_for_handoff and can_resume(ask.handoff) is None
-
-
-@offers(Action.PAUSE, order=40)
-def _offer_pause(ask: Asking) -> bool:
-    return ask.acts_for_handoff and can_pause(ask.handoff) is None
 
 
 @offers(Action.FORWARD, order=50)
@@ -316,17 +318,6 @@ def _offer_forward(ask: Asking) -> bool:
 @offers(Action.RESOLVE, order=60)
 def _offer_resolve(ask: Asking) -> bool:
     return ask.acts_for_handoff and can_resolve(ask.case, ask.handoff) is None
-
-
-@offers(Action.DECIDE_COMPENSATION, order=70)
-def _offer_decide_compensation(ask: Asking) -> bool:
-    return ask.acts_for_handoff and can_decide_compensation(ask.handoff) is None
-
-
-@offers(Action.RETURN, order=80)
-def _offer_return(ask: Asking) -> bool:
-    """On the handoff's rule alone: on a resolved case the service's refusal says to reopen instead."""
-    return ask.acts_for_handoff and can_return_handoff(ask.handoff) is None
 
 
 @offers(Action.CLOSE, order=90)
