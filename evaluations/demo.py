@@ -19,7 +19,8 @@ from core.errors import ApplicationError
 from evaluations import services
 from evaluations.models import CustomerFeedback, Inspection, Level, Scorecard, ScorecardCriterion
 from evaluations.periods import PeriodKind, period_containing, recent_periods
-from processes.models import Case, CaseEvent, Handoff
+from processes import case_records
+from processes.models import Case, Handoff
 
 SOURCE = "demo"
 FEEDBACK_SHARE = 60  # percent of closed demo cases
@@ -103,13 +104,12 @@ def seed_feedback(*, now: datetime) -> int:
             departments.append(department_id)
         with transaction.atomic():
             created = CustomerFeedback.objects.bulk_create(rows)
-            CaseEvent.objects.bulk_create(
-                CaseEvent(
-                    case_id=f.case_id,
-                    kind=CaseEvent.Kind.FEEDBACK_RECEIVED,
-                    department_id=department_id,
-                    created_at=f.responded_at,
-                    payload={
+            case_records.feedback_records_seed(
+                (
+                    f.case_id,
+                    department_id,
+                    f.responded_at,
+                    {
                         "feedback": f.pk,
                         "survey_id": f.survey_id,
                         "csat": f.csat,

@@ -8,6 +8,7 @@ FOR NO KEY UPDATE, since no key changes).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -39,3 +40,19 @@ def feedback_record(case: Case, *, actor, at: datetime, facts: dict[str, Any]) -
     case.updated_at = max(at, case.updated_at) if case.updated_at else at
     case.save(update_fields=["updated_at"])
     return event
+
+
+def feedback_records_seed(rows: Iterable[tuple[int, int | None, datetime, dict[str, Any]]]) -> int:
+    """The demo history's feedback timeline entries in one INSERT: (case id, department id, time, facts)
+    per row, no lock and no `updated_at` (the history is written before anyone reads it)."""
+    events = CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case_id=case_id,
+            kind=CaseEvent.Kind.FEEDBACK_RECEIVED,
+            department_id=department_id,
+            created_at=at,
+            payload=facts,
+        )
+        for case_id, department_id, at, facts in rows
+    )
+    return len(events)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from django.db import models
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -134,38 +135,47 @@ def open_handoff(case: Case) -> Handoff | None:
 
 
 # -- what the user may do now ---------------------------------------------------------------------
-class Action:
-    """Names of the actions of the case page; each is one service function."""
+class Asking:
+    """The question a rule's `@offers` answers (processes.rules): may `user` do it on `case` now?
+    What needs a query (the departments the case went through, the routes on) is read once, when an
+    offer first asks; a caller that has it already passes it."""
 
-    ACCEPT = "accept"
-    RETURN = "return"
-    FORWARD = "forward"
-    PAUSE = "pause"
-    RESUME = "resume"
-    CLAIM = "claim"
-    RESOLVE = "resolve"
-    DECIDE_COMPENSATION = "decide_compensation"
-    CLOSE = "close"
-    REOPEN = "reopen"
-    CANCEL = "cancel"
-    EXTEND_DEADLINE = "extend_deadline"
-    COMMENT = "comment"
+    def __init__(
+        self,
+        user,
+        case: Case,
+        handoff: Handoff | None,
+        *,
+        now: datetime,
+        handled_department_ids: set[int] | None = None,
+        has_forward_targets: bool | None = None,
+    ) -> None:
+        self.user, self.case, self.handoff, self.now = user, case, handoff, now
+        self._handled = handled_department_ids
+        self._has_forward_targets = has_forward_targets
 
-    ORDER = (
-        ACCEPT,
-        CLAIM,
-        RESUME,
-        PAUSE,
-        FORWARD,
-        RESOLVE,
-        DECIDE_COMPENSATION,
-        RETURN,
-        CLOSE,
-        REOPEN,
-        EXTEND_DEADLINE,
-        CANCEL,
-        COMMENT,
-    )
+    def acts_for(self, department_id: int | None) -> bool:
+        return dept_policy.acts_for(self.user, department_id)
+
+    @cached_property
+    def acts_for_handoff(self) -> bool:
+        """The user acts for the department the open handoff waits at."""
+        return self.handoff is not None and self.acts_for(self.handoff.to_department_id)
+
+    @cached_property
+    def works_on_case(self) -> bool:
+        """The user acts for a department the case went through (as `policy.require_works_on_case`)."""
+        if dept_policy.acts_for_all(self.user):
+            return True
+        if self._handled is None:
+            self._handled = policy.handled_department_ids(self.case)
+        return bool(dept_policy.acting_department_ids(self.user) & self._handled)
+
+    @cached_property
+    def has_forward_targets(self) -> bool:
+        if self._has_forward_targets is None:
+            self._has_forward_targets = bool(forward_targets(self.handoff))
+        return self._has_forward_targets
 
 
 def allowed_actions(
@@ -180,62 +190,22 @@ def allowed_actions(
     """The actions the services would accept from `user` on `case` now; `handoff` is its open
     handoff (or None). The one place the admin asks, so that it never offers a refused action.
 
-    Each action is offered when the actor's department may act (`departments.policy.acts_for` /
-    `processes.policy.require_works_on_case`, as in the service) and its rule in `processes.rules`
-    returns no refusal. Claiming a handoff the user holds already (it would change nothing) and
-    forwarding when no route leads on are not offered; a return is offered on the handoff's rule
-    alone, so that on a resolved case the service's refusal says to reopen instead.
-    `handled_department_ids` and `has_forward_targets` can be passed by a caller that has them
-    already, to save the queries.
+    Each action is offered when its `@offers` in `processes.rules` says yes: the actor's department
+    may act (`departments.policy.acts_for` / `processes.policy.require_works_on_case`, as in the
+    service) and the action's rule returns no refusal. `handled_department_ids` and
+    `has_forward_targets` can be passed by a caller that has them already, to save the queries.
     """
     if not (user.is_authenticated and user.is_active):
         return frozenset()
-    now = now or timezone.now()
-    allowed: set[str] = set()
-
-    if handoff is not None and dept_policy.acts_for(user, handoff.to_department_id):
-        if rules.can_accept(handoff) is None:
-            allowed.add(Action.ACCEPT)
-        if handoff.assignee_id is None and rules.can_claim(handoff, user) is None:
-            allowed.add(Action.CLAIM)
-        if rules.can_return_handoff(handoff) is None:
-            allowed.add(Action.RETURN)
-        if rules.can_pause(handoff) is None:
-            allowed.add(Action.PAUSE)
-        if rules.can_resume(handoff) is None:
-            allowed.add(Action.RESUME)
-        if rules.can_forward(handoff) is None:
-            if has_forward_targets is None:
-                has_forward_targets = bool(forward_targets(handoff))
-            if has_forward_targets:
-                allowed.add(Action.FORWARD)
-        if rules.can_resolve(case, handoff) is None:
-            allowed.add(Action.RESOLVE)
-        if rules.can_decide_compensation(handoff) is None:
-            allowed.add(Action.DECIDE_COMPENSATION)
-
-    if rules.can_close(case, handoff) is None:
-        closer = handoff.to_department_id if handoff is not None else case.current_department_id
-        if dept_policy.acts_for(user, closer):
-            allowed.add(Action.CLOSE)
-
-    if rules.can_cancel(case) is None and dept_policy.acts_for(user, case.current_department_id):
-        allowed.add(Action.CANCEL)
-
-    if rules.can_extend_deadline(case) is None and rules.may_extend_deadline(user, case) is None:
-        allowed.add(Action.EXTEND_DEADLINE)
-
-    if dept_policy.acts_for_all(user):
-        works_on_case = True
-    else:
-        if handled_department_ids is None:
-            handled_department_ids = policy.handled_department_ids(case)
-        works_on_case = bool(dept_policy.acting_department_ids(user) & handled_department_ids)
-    if works_on_case:
-        allowed.add(Action.COMMENT)
-        if rules.can_reopen(case, now) is None:
-            allowed.add(Action.REOPEN)
-    return frozenset(allowed)
+    ask = Asking(
+        user,
+        case,
+        handoff,
+        now=now or timezone.now(),
+        handled_department_ids=handled_department_ids,
+        has_forward_targets=has_forward_targets,
+    )
+    return frozenset(offer.action for offer in rules.OFFERS.values() if offer.test(ask))
 
 
 # -- the case page --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.text import localized_name
 from processes.clock import format_business_seconds
 from processes.models import (
+    EVENT_KINDS,
     Case,
     CaseEvent,
     Handoff,
@@ -218,8 +219,9 @@ def _closed_as_duplicate(event, p, handoff):
 
 
 _Kind = CaseEvent.Kind
-# One sentence per kind of event, from its payload. tests/processes_admin/test_timeline_sentences.py
-# fails when a kind is missing here and its raw payload would show instead.
+# One sentence per kind of event, from its payload (a kind registered elsewhere brings its own:
+# `EVENT_KINDS.add(..., sentence=...)`). tests/processes_admin/test_timeline_sentences.py fails when a
+# kind has none and its raw payload would show instead.
 EVENT_SENTENCES = {
     _Kind.CREATED: _created,
     _Kind.HANDOFF_REQUESTED: _requested,
@@ -257,7 +259,7 @@ def raw_payload_text(payload: dict) -> str:
 def event_summary(event: CaseEvent, handoff: Handoff | None = None) -> str:
     """One line saying what an event recorded, from its payload (the handoff when it has one)."""
     p = event.payload or {}
-    sentence = EVENT_SENTENCES.get(event.kind)
+    sentence = EVENT_SENTENCES.get(event.kind) or EVENT_KINDS.detail(event.kind, "sentence")
     if sentence is None:  # a kind added without its sentence: better its facts than nothing
         return raw_payload_text(p)
     return str(sentence(event, p, handoff))

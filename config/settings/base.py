@@ -348,7 +348,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "processes.models.Case.Status",
         "HandoffStatusEnum": "processes.models.Handoff.Status",
         "HandoffKindEnum": "processes.models.Handoff.Kind",
-        "EventKindEnum": "processes.models.CaseEvent.Kind",
+        "EventKindEnum": "processes.models.cases.event_kinds",
         "CaseChannelEnum": "processes.models.Case.Channel",
         "PriorityEnum": "processes.models.Priority",
         "FeedbackChannelEnum": "evaluations.models.CustomerFeedback.Channel",

@@ -20,10 +20,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError
+from core.messages import error_text
 from core.text import localized_name
 from evaluations import charts, exports, selectors, services
 from evaluations.admin.common import ADMIN_CSS, ScopedDepartmentFilter, _case_link, _page, _visible_case
-from evaluations.admin.errors import error_text
 from evaluations.forms import (
     ComputeForm,
     FeedbackForm,

@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError, InvalidInput
+from core.messages import add_service_errors, error_text
 from core.text import localized_name
 from departments.models import Department, Membership
 from evaluations import charts
@@ -38,8 +39,6 @@ from evaluations.reviews.forms import (
     ActionStatusForm,
     ReviewCycleForm,
     ReviewMinutesForm,
-    add_service_errors,
-    error_text,
 )
 from evaluations.reviews.models import ImprovementAction, ImprovementReview, ReviewCycle
 
@@ -449,7 +448,7 @@ class ImprovementActionAdmin(admin.ModelAdmin):
                     actor=request.user,
                 )
             except InvalidInput as exc:
-                add_service_errors(form, exc)
+                add_service_errors(form, exc, renames={"kpi": "kpi_code"})
             except ApplicationError as exc:
                 form.add_error(None, error_text(exc))
             else:

@@ -16,21 +16,31 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from departments.models import Membership
 from evaluations.models import Kpi, Level
 from evaluations.reviews.findings import findings_in_scope
 from evaluations.reviews.models import ImprovementAction, ImprovementReview
 from processes import notifications
-from processes.models import Notification
+from processes.models import NOTIFICATION_KINDS
 from processes.notifications import Recipient
 
-Kind = Notification.Kind
+
+class NotificationKind(models.TextChoices):
+    """The notification kinds of the reviews, registered with the engine's (no migration for a new one)."""
+
+    REVIEW = "review", gettext_lazy("improvement review")
+    ACTION_REMINDER = "action_reminder", gettext_lazy("improvement action reminder")
+
+
+NOTIFICATION_KINDS.add_choices(NotificationKind)
+Kind = NotificationKind
 OPEN_ACTIONS_SHOWN = 30
 # The e-mail summarises; the review page has every row.
 LINES_SHOWN = 5

@@ -8,75 +8,12 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from core.bounds import BoundedFormDateField
-from core.errors import ApplicationError, InvalidInput
+from core.errors import InvalidInput
+from core.messages import add_service_errors
 from departments.models import Department
 from evaluations.models import Kpi
 from evaluations.reviews import services as reviews
 from evaluations.reviews.models import ImprovementAction, ImprovementReview, ReviewCycle
-from processes.admin.common import error_text as process_error_text
-
-# The services speak English to logs and the API; staff read these, by stable error code.
-ERROR_MESSAGES = {
-    "cycle_without_departments": _("Choose the departments to review, or review all departments."),
-    "invalid_run_day": _(
-        "The day must lie within the next period (1–7 weekly, 1–28 monthly, 1–90 quarterly)."
-    ),
-    "invalid_run_time": _("A time of day, e.g. 08:00."),
-    "unknown_period": _("Choose weekly, monthly or quarterly."),
-    "name_required": _("A name is required."),
-    "invalid_email": _("Not an e-mail address."),
-    "scorecard_required": _("Sampling needs an active scorecard."),
-    "chair_cannot_sample": _("Sampling is done in the chair's name: choose a chair who may sample cases."),
-    "cannot_administer_cycles": _("Only the quality office administers review cycles."),
-    "period_not_closed": _("This period has not ended yet."),
-    "cannot_record_minutes": _("Only the chair or the quality office records the minutes."),
-    "review_closed": _("This review is closed: decide the action in the next one."),
-    "due_date_in_past": _("The due date lies in the past."),
-    "department_not_in_review": _("This review did not review this department."),
-    "owner_required": _("An owner is required."),
-    "owner_not_in_department": _("The owner must work in the action's department."),
-    "cannot_reassign": _("Only the department's lead or the quality office hands an action over."),
-    "title_required": _("A title is required."),
-    "unknown_kpi": _("Unknown KPI."),
-    "goal_required": _("Give the KPI value the action should reach."),
-    "goal_without_kpi": _("A goal needs a KPI to be measured by."),
-    "goal_not_an_improvement": _("The goal is no improvement on the baseline."),
-    "cannot_create_action": _(
-        "Only the department's lead or the quality office decides its improvement actions."
-    ),
-    "cannot_change_action": _("Only the owner, the department's lead or the quality office moves an action."),
-    "cannot_verify_action": _("Only the quality office judges whether an action worked."),
-    "action_step_skipped": _("An action goes step by step: open → in progress → done → checked."),
-    "action_transition_not_allowed": _("The action cannot go back to that status."),
-    "action_checked": _("A checked action cannot be changed."),
-    "unknown_status": _("Unknown status."),
-}
-
-
-def error_message(code: str, fallback: str) -> str:
-    known = ERROR_MESSAGES.get(code)
-    return str(known) if known is not None else fallback
-
-
-def error_text(exc: ApplicationError) -> str:
-    """A domain error as one line for the admin's message bar, in the user's language when known."""
-    if exc.code in ERROR_MESSAGES:
-        return str(ERROR_MESSAGES[exc.code])
-    return process_error_text(exc)
-
-
-def add_service_errors(form: forms.Form, exc: InvalidInput) -> None:
-    """A domain error's `fields` as form errors (the whole message when it names no known field)."""
-    fields = exc.extra.get("fields") or {}
-    codes = exc.extra.get("field_codes") or {}
-    placed = False
-    for name, messages in fields.items():
-        target = {"kpi": "kpi_code"}.get(name, name)
-        if target in form.fields:
-            form.add_error(target, [error_message(codes.get(name, ""), str(m)) for m in messages])
-            placed = True
-    if not placed:
-        form.add_error(None, error_text(exc))
 
 
 class ReviewCycleForm(forms.ModelForm):

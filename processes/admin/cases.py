@@ -3,7 +3,6 @@ each one POST to its own URL that calls one service function."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -16,139 +15,21 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import processes.admin.desk as desk
-from core.errors import ApplicationError, NotFound, StateConflict
+from core.errors import ApplicationError
+from core.messages import error_text
 from core.text import localized_name
 from departments.audit import audit_record
 from departments.models import AuditEntry
-from processes import policy, selectors, services
-from processes.admin.common import ADMIN_CSS, error_text, form_error_text
+from processes import policy, rules, selectors, services
+from processes.admin.common import ADMIN_CSS, form_error_text
 from processes.admin.customers import case_history, intake_lookup
 from processes.admin.customers import search as customer_search
-from processes.customers.messages import ExtensionReason
 from processes.forms import (
     ACTION_FORMS,
     ActionForm,
     CaseOpenForm,
-    DecideCompensationForm,
-    ForwardForm,
-    HandoffActionForm,
 )
-from processes.models import Case, Handoff
-from processes.selectors import Action
-
-
-def _handoff(case: Case, data: dict[str, Any], *, open_only: bool = False) -> Handoff:
-    handoff = Handoff.objects.filter(case=case, pk=data["handoff"]).first()
-    if handoff is None:
-        raise NotFound("No such handoff on this case.")
-    if open_only and not handoff.is_open:
-        raise StateConflict("The handoff named by the page is no longer open.", code="stale_page")
-    return handoff
-
-
-def _accept(actor, case, data):
-    services.handoff_accept(handoff=_handoff(case, data), actor=actor)
-    return gettext("Handoff accepted: the resolution clock runs.")
-
-
-def _claim(actor, case, data):
-    services.handoff_claim(handoff=_handoff(case, data), actor=actor)
-    return gettext("You have claimed the handoff.")
-
-
-def _return(actor, case, data):
-    handoff = services.handoff_return(handoff=_handoff(case, data), actor=actor, reason=data["reason"])
-    return gettext("Handoff returned to %(department)s.") % {
-        "department": localized_name(handoff.from_department)
-    }
-
-
-def _forward(actor, case, data):
-    _handoff(case, data, open_only=True)
-    handoff = services.case_forward(case=case, to_stage=data["to_stage"], actor=actor, note=data["note"])
-    return gettext("Forwarded to %(department)s.") % {"department": localized_name(handoff.to_department)}
-
-
-def _pause(actor, case, data):
-    services.handoff_pause(handoff=_handoff(case, data), actor=actor, cause=data["cause"], note=data["note"])
-    return gettext("The resolution clock is paused.")
-
-
-def _resume(actor, case, data):
-    services.handoff_resume(handoff=_handoff(case, data), actor=actor)
-    return gettext("The resolution clock runs again.")
-
-
-def _resolve(actor, case, data):
-    case = services.case_resolve(
-        case=case,
-        actor=actor,
-        resolution=data["resolution"],
-        recovery_measure=data["recovery_measure"],
-        compensation_amount=data["compensation_amount"],
-    )
-    if case.compensation_approval == Case.Approval.PENDING:
-        return gettext("The compensation now awaits approval by %(department)s.") % {
-            "department": localized_name(case.process.compensation_approver)
-        }
-    return gettext("Case resolved.")
-
-
-def _decide(actor, case, data):
-    approve = data["decision"] == DecideCompensationForm.APPROVE
-    services.compensation_decide(case=case, actor=actor, approve=approve, note=data["note"])
-    if approve:
-        return gettext("Compensation approved: the case is resolved.")
-    return gettext("Compensation rejected: the case went back to the resolving department.")
-
-
-def _close(actor, case, data):
-    services.case_close(case=case, actor=actor)
-    return gettext("Case closed.")
-
-
-def _reopen(actor, case, data):
-    services.case_reopen(case=case, actor=actor, reason=data["reason"])
-    return gettext("Case reopened.")
-
-
-def _cancel(actor, case, data):
-    services.case_cancel(case=case, actor=actor, reason=data["reason"])
-    return gettext("Case cancelled.")
-
-
-def _extend(actor, case, data):
-    case = services.case_extend_deadline(
-        case=case,
-        actor=actor,
-        reason=data["reason"],
-        reason_category=data.get("reason_category") or ExtensionReason.INVESTIGATION,
-    )
-    return gettext("The regulatory deadline is now %(date)s; a message to the customer is on its way.") % {
-        "date": case.regulatory_deadline.isoformat()
-    }
-
-
-def _comment(actor, case, data):
-    services.case_comment(case=case, actor=actor, text=data["text"])
-    return gettext("Comment added.")
-
-
-PERFORM: dict[str, Callable[[Any, Case, dict[str, Any]], str]] = {
-    Action.ACCEPT: _accept,
-    Action.CLAIM: _claim,
-    Action.RETURN: _return,
-    Action.FORWARD: _forward,
-    Action.PAUSE: _pause,
-    Action.RESUME: _resume,
-    Action.RESOLVE: _resolve,
-    Action.DECIDE_COMPENSATION: _decide,
-    Action.CLOSE: _close,
-    Action.REOPEN: _reopen,
-    Action.CANCEL: _cancel,
-    Action.EXTEND_DEADLINE: _extend,
-    Action.COMMENT: _comment,
-}
+from processes.models import Case
 
 
 @admin.register(Case)
@@ -293,7 +174,7 @@ class CaseAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 for field, errors in (exc.extra.get("fields") or {}).items():
                     form.add_error(field if field in form.fields else None, errors)
-                messages.error(request, error_text(exc))
+                messages.error(request, error_text(exc, model=Case))
             else:
                 messages.success(
                     request, gettext("Case %(reference)s opened.") % {"reference": case.reference}
@@ -339,19 +220,14 @@ class CaseAdmin(admin.ModelAdmin):
 
     def _action_forms(self, page: selectors.CasePage) -> list[dict[str, Any]]:
         rows = []
-        for action in Action.ORDER:
-            if action not in page.actions:
+        for action in rules.actions_in_order():
+            if action not in page.actions or action not in ACTION_FORMS:
                 continue
             form_class = ACTION_FORMS[action]
-            kwargs: dict[str, Any] = {}
-            if issubclass(form_class, HandoffActionForm):
-                kwargs["initial"] = {"handoff": page.open_handoff.pk}
-            if form_class is ForwardForm:
-                kwargs["targets"] = page.forward_targets
             rows.append(
                 {
                     "action": action,
-                    "form": form_class(**kwargs),
+                    "form": form_class(**form_class.page_kwargs(page)),
                     "url": reverse("admin:processes_case_action", args=[page.case.pk, action]),
                 }
             )
@@ -400,15 +276,12 @@ class CaseAdmin(admin.ModelAdmin):
         form_class: type[ActionForm] | None = ACTION_FORMS.get(action)
         if form_class is None:
             raise Http404(gettext("No such action."))
-        kwargs = {}
-        if form_class is ForwardForm:
-            kwargs["targets"] = selectors.forward_targets(selectors.open_handoff(case))
-        form = form_class(request.POST, **kwargs)
+        form = form_class(request.POST, **form_class.post_kwargs(case))
         if not form.is_valid():
             messages.error(request, form_error_text(form))
         else:
             try:
-                messages.success(request, PERFORM[action](request.user, case, form.cleaned_data))
+                messages.success(request, form.perform(request.user, case))
             except ApplicationError as exc:
-                messages.error(request, error_text(exc))
+                messages.error(request, error_text(exc, model=Case))
         return HttpResponseRedirect(reverse("admin:processes_case_change", args=[case.pk]))

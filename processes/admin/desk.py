@@ -20,11 +20,13 @@ from django.utils.translation import get_language, gettext, pgettext, pgettext_l
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError
+from core.messages import error_text
 from processes import attachments, bulk, links
-from processes.admin.common import ADMIN_CSS, error_text, form_error_text
+from processes.admin.common import ADMIN_CSS, form_error_text
 from processes.downloads import attachment_response
 from processes.models import Case, ReplyTemplate, SavedQueueView
-from processes.selectors import Action, user_label
+from processes.rules import Action
+from processes.selectors import user_label
 
 DESK_JS = "processes/desk.js"
 
@@ -34,29 +36,6 @@ REPLY_FIELDS = {
     Action.RETURN: (ReplyTemplate.Kind.RETURN_REASON, "reason"),
     Action.COMMENT: (ReplyTemplate.Kind.COMMENT, "text"),
 }
-
-ERROR_MESSAGES = {
-    "attachment_empty": _("The file is empty."),
-    "attachment_too_large": _("The file is too large."),
-    "attachment_type_refused": _(
-        "Only PDF files, images (PNG, JPEG, GIF, WebP) and audio (MP3, WAV, M4A, OGG) are accepted; the file's content is checked, not its name."
-    ),
-    "attachment_over_quota": _("The case's files would exceed its quota."),
-    "attachment_infected": _("The virus scanner refused the file."),
-    "link_to_itself": _("A case cannot be linked to itself."),
-    "already_linked": _("The case already has a link of this kind."),
-    "primary_is_duplicate": _("The primary is itself a duplicate."),
-    "primary_cancelled": _("A cancelled case cannot be the primary."),
-    "link_cycle": _("The parent is a child of this case."),
-    "handoff_taken": _("Someone else has taken this handoff meanwhile."),
-    "assign_needs_lead": _("Only a lead of the receiving department assigns its handoffs."),
-    "assignee_not_member": _("The assignee is not a member of the receiving department."),
-}
-
-
-def desk_error_text(exc: ApplicationError) -> str:
-    known = ERROR_MESSAGES.get(exc.code)
-    return str(known) if known is not None else error_text(exc)
 
 
 # -- the case page --------------------------------------------------------------------------------
@@ -127,7 +106,7 @@ def attach_view(model_admin, request, object_id):
         try:
             attachments.attachment_add(case=case, actor=request.user, file=upload, name=upload.name)
         except ApplicationError as exc:
-            messages.error(request, desk_error_text(exc))
+            messages.error(request, error_text(exc, model=Case))
         else:
             messages.success(request, gettext("File added: %(name)s.") % {"name": upload.name})
     return HttpResponseRedirect(reverse("admin:processes_case_change", args=[case.pk]))
@@ -165,7 +144,7 @@ def link_view(model_admin, request, object_id):
                 links.case_link_parent(case=case, parent=target, actor=request.user)
                 messages.success(request, gettext("Linked as a child of %(case)s.") % {"case": target})
         except ApplicationError as exc:
-            messages.error(request, desk_error_text(exc))
+            messages.error(request, error_text(exc, model=Case))
     return HttpResponseRedirect(reverse("admin:processes_case_change", args=[case.pk]))
 
 
@@ -244,7 +223,9 @@ def _results_page(model_admin, request, results, verb):
     rows = [
         {
             "result": r,
-            "text": gettext("done") if r.ok else desk_error_text(ApplicationError(r.message, code=r.code)),
+            "text": gettext("done")
+            if r.ok
+            else error_text(ApplicationError(r.message, code=r.code), model=Case),
         }
         for r in results
     ]

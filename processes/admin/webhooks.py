@@ -24,12 +24,12 @@ class SubscriptionForm(forms.ModelForm):
         fields = ["name", "url", "owner", "event_kinds", "departments", "all_departments", "is_active"]
 
     def clean_event_kinds(self):
-        from processes.models import CaseEvent
+        from processes.models import EVENT_KINDS
 
         kinds = self.cleaned_data["event_kinds"] or []
         if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
             raise forms.ValidationError(_('A list of event kinds, e.g. ["resolved", "closed"].'))
-        unknown = sorted(set(kinds) - set(CaseEvent.Kind.values))
+        unknown = sorted(set(kinds) - set(EVENT_KINDS.values))
         if unknown:
             raise forms.ValidationError(_("Unknown event kinds: %(kinds)s") % {"kinds": ", ".join(unknown)})
         return kinds

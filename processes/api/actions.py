@@ -1,6 +1,7 @@
 """State changes of cases and handoffs: one view each, with its own input serializer.
 
-Each hands the case's reference or the handoff's id to the service function the admin calls too,
+Each registers its own URL (`@action_route`: path under /api/v1/ and URL name), which
+processes/api/urls.py includes. Each hands the case's reference or the handoff's id to the service function the admin calls too,
 which looks it up within the caller's department scope as it locks it (404 outside it), checks the
 department's right (403) and the state (409). The answer is built from the objects the service
 returns, so that an integration sees the new open handoff, its due times and SLA state without the
@@ -9,16 +10,31 @@ API reading anything again.
 
 from __future__ import annotations
 
+from django.urls import URLPattern, path
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api import converters  # noqa: F401  (registers case_ref and api_id for the routes below)
 from core.api.errors import WRITE_ERRORS, error_responses
 from processes import services
 from processes.api import serializers as s
 from processes.api.views import JsonView, changed_case, changed_handoff, validated_input
 from processes.customers import messages as customer_messages
+
+# The URLs of the views below, in the order they are defined (processes/api/urls.py includes them).
+ROUTES: list[URLPattern] = []
+
+
+def action_route(route: str, *, name: str):
+    """Register the decorated view at /api/v1/<route> under the URL name `api:<name>`."""
+
+    def register(view_class):
+        ROUTES.append(path(route, view_class.as_view(), name=name))
+        return view_class
+
+    return register
 
 
 # == cases ==========================================================================================
@@ -32,6 +48,7 @@ def _case_action(operation_id: str, request_serializer, description: str, *, ok:
     )
 
 
+@action_route("cases/<case_ref:reference>/forward/", name="case-forward")
 class CaseForwardView(JsonView):
     @_case_action(
         "case_forward",
@@ -45,6 +62,7 @@ class CaseForwardView(JsonView):
         return changed_case(request, handoff.case)
 
 
+@action_route("cases/<case_ref:reference>/resolve/", name="case-resolve")
 class CaseResolveView(JsonView):
     @_case_action(
         "case_resolve",
@@ -59,6 +77,7 @@ class CaseResolveView(JsonView):
         return changed_case(request, case)
 
 
+@action_route("cases/<case_ref:reference>/close/", name="case-close")
 class CaseCloseView(JsonView):
     @_case_action(
         "case_close", None, "Close a resolved case (the call-back handoff must have been accepted)."
@@ -68,6 +87,7 @@ class CaseCloseView(JsonView):
         return changed_case(request, case)
 
 
+@action_route("cases/<case_ref:reference>/reopen/", name="case-reopen")
 class CaseReopenView(JsonView):
     @_case_action(
         "case_reopen",
@@ -82,6 +102,7 @@ class CaseReopenView(JsonView):
         return changed_case(request, case)
 
 
+@action_route("cases/<case_ref:reference>/cancel/", name="case-cancel")
 class CaseCancelView(JsonView):
     @_case_action("case_cancel", s.CancelInputSerializer, "Cancel an open case, with a reason.")
     def post(self, request: Request, reference: str) -> Response:
@@ -91,6 +112,7 @@ class CaseCancelView(JsonView):
         return changed_case(request, case)
 
 
+@action_route("cases/<case_ref:reference>/comments/", name="case-comments")
 class CaseCommentView(JsonView):
     @_case_action(
         "case_comment",
@@ -106,6 +128,7 @@ class CaseCommentView(JsonView):
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
+@action_route("cases/<case_ref:reference>/customer-notified/", name="case-customer-notified")
 class CaseCustomerNotifiedView(JsonView):
     @_case_action(
         "case_customer_notified",
@@ -122,6 +145,7 @@ class CaseCustomerNotifiedView(JsonView):
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
+@action_route("cases/<case_ref:reference>/extend-deadline/", name="case-extend-deadline")
 class CaseExtendDeadlineView(JsonView):
     @_case_action(
         "case_extend_deadline",
@@ -137,6 +161,7 @@ class CaseExtendDeadlineView(JsonView):
         return changed_case(request, case)
 
 
+@action_route("cases/<case_ref:reference>/compensation-decision/", name="case-compensation-decision")
 class CaseCompensationDecisionView(JsonView):
     @_case_action(
         "case_compensation_decision",
@@ -164,6 +189,7 @@ def _handoff_action(operation_id: str, request_serializer, description: str):
     )
 
 
+@action_route("handoffs/<api_id:handoff_id>/accept/", name="handoff-accept")
 class HandoffAcceptView(JsonView):
     @_handoff_action(
         "handoff_accept",
@@ -176,6 +202,7 @@ class HandoffAcceptView(JsonView):
         return changed_handoff(request, handoff)
 
 
+@action_route("handoffs/<api_id:handoff_id>/return/", name="handoff-return")
 class HandoffReturnView(JsonView):
     @_handoff_action(
         "handoff_return",
@@ -189,6 +216,7 @@ class HandoffReturnView(JsonView):
         return changed_handoff(request, handoff)
 
 
+@action_route("handoffs/<api_id:handoff_id>/claim/", name="handoff-claim")
 class HandoffClaimView(JsonView):
     @_handoff_action("handoff_claim", None, "Take an open handoff as an individual (the assignee).")
     def post(self, request: Request, handoff_id: int) -> Response:
@@ -196,6 +224,7 @@ class HandoffClaimView(JsonView):
         return changed_handoff(request, handoff)
 
 
+@action_route("handoffs/<api_id:handoff_id>/pause/", name="handoff-pause")
 class HandoffPauseView(JsonView):
     @_handoff_action(
         "handoff_pause",
@@ -209,10 +238,32 @@ class HandoffPauseView(JsonView):
         return changed_handoff(request, handoff)
 
 
+@action_route("handoffs/<api_id:handoff_id>/resume/", name="handoff-resume")
 class HandoffResumeView(JsonView):
     @_handoff_action(
         "handoff_resume", None, "Restart the resolution clock; the due time moves by the paused time."
     )
     def post(self, request: Request, handoff_id: int) -> Response:
         handoff = services.handoff_resume(handoff=handoff_id, actor=request.user)
+        return changed_handoff(request, handoff)
+
+
+class TransferInputSerializer(serializers.Serializer):
+    to_user = serializers.CharField(
+        max_length=150, help_text="The username of an active member of the handoff's department."
+    )
+
+
+@action_route("handoffs/<api_id:handoff_id>/transfer/", name="handoff-transfer")
+class HandoffTransferView(JsonView):
+    @_handoff_action(
+        "handoff_transfer",
+        TransferInputSerializer,
+        "Hand an accepted handoff to another active member of its department (the new assignee): by "
+        "its assignee or the department's lead (403 `transfer_not_allowed` for anyone else).",
+    )
+    def post(self, request: Request, handoff_id: int) -> Response:
+        handoff = services.handoff_transfer(
+            handoff=handoff_id, actor=request.user, **validated_input(TransferInputSerializer, request)
+        )
         return changed_handoff(request, handoff)

@@ -18,27 +18,6 @@ urlpatterns = [
     path("events/", feed.EventFeedView.as_view(), name="event-feed"),
     path("cases/<case_ref:reference>/", views.CaseDetailView.as_view(), name="case-detail"),
     path("cases/<case_ref:reference>/events/", views.CaseEventListView.as_view(), name="case-events"),
-    path("cases/<case_ref:reference>/forward/", actions.CaseForwardView.as_view(), name="case-forward"),
-    path("cases/<case_ref:reference>/resolve/", actions.CaseResolveView.as_view(), name="case-resolve"),
-    path("cases/<case_ref:reference>/close/", actions.CaseCloseView.as_view(), name="case-close"),
-    path("cases/<case_ref:reference>/reopen/", actions.CaseReopenView.as_view(), name="case-reopen"),
-    path("cases/<case_ref:reference>/cancel/", actions.CaseCancelView.as_view(), name="case-cancel"),
-    path("cases/<case_ref:reference>/comments/", actions.CaseCommentView.as_view(), name="case-comments"),
-    path(
-        "cases/<case_ref:reference>/customer-notified/",
-        actions.CaseCustomerNotifiedView.as_view(),
-        name="case-customer-notified",
-    ),
-    path(
-        "cases/<case_ref:reference>/extend-deadline/",
-        actions.CaseExtendDeadlineView.as_view(),
-        name="case-extend-deadline",
-    ),
-    path(
-        "cases/<case_ref:reference>/compensation-decision/",
-        actions.CaseCompensationDecisionView.as_view(),
-        name="case-compensation-decision",
-    ),
     path(
         "cases/<case_ref:reference>/attachments/", desk.CaseAttachmentsView.as_view(), name="case-attachments"
     ),
@@ -50,9 +29,6 @@ urlpatterns = [
     path("cases/<case_ref:reference>/links/", desk.CaseLinksView.as_view(), name="case-links"),
     path("handoffs/", views.HandoffListView.as_view(), name="handoff-list"),
     path("handoffs/<api_id:handoff_id>/", views.HandoffDetailView.as_view(), name="handoff-detail"),
-    path("handoffs/<api_id:handoff_id>/accept/", actions.HandoffAcceptView.as_view(), name="handoff-accept"),
-    path("handoffs/<api_id:handoff_id>/return/", actions.HandoffReturnView.as_view(), name="handoff-return"),
-    path("handoffs/<api_id:handoff_id>/claim/", actions.HandoffClaimView.as_view(), name="handoff-claim"),
-    path("handoffs/<api_id:handoff_id>/pause/", actions.HandoffPauseView.as_view(), name="handoff-pause"),
-    path("handoffs/<api_id:handoff_id>/resume/", actions.HandoffResumeView.as_view(), name="handoff-resume"),
+    # the state changes of cases and handoffs: each view registers its own path
+    *actions.ROUTES,
 ]

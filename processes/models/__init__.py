@@ -4,6 +4,7 @@ what leaves the system after commit. `from processes.models import X` works for 
 from processes.models.cases import (
     CALL_BACK_NOTE,
     COMPENSATION_NOTE,
+    EVENT_KINDS,
     Case,
     CaseEvent,
     CurrentTransactionId,
@@ -21,6 +22,7 @@ from processes.models.definitions import (
     Transition,
 )
 from processes.models.delivery import (
+    NOTIFICATION_KINDS,
     FeedCursor,
     IdempotencyKey,
     Notification,
@@ -34,6 +36,8 @@ from processes.models.desk import Attachment, CaseLink, ReplyTemplate, SavedQueu
 __all__ = [
     "CALL_BACK_NOTE",
     "COMPENSATION_NOTE",
+    "EVENT_KINDS",
+    "NOTIFICATION_KINDS",
     "Attachment",
     "Case",
     "CaseEvent",

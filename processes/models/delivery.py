@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.kinds import Kinds
 from departments.models import Department
 from processes.models.cases import Case, CaseEvent
 
@@ -44,6 +45,17 @@ class OutboxEntry(models.Model):
         return self.dedup_key
 
 
+# Every kind of notification: the engine's (`Notification.Kind`) and those another app owns, registered
+# by it (`NOTIFICATION_KINDS.add_choices`) next to the `KindHandler` that addresses and words them.
+NOTIFICATION_KINDS = Kinds(max_length=30)
+
+
+def notification_kinds() -> list[tuple[str, str]]:
+    """The choices of `Notification.kind` and `NotificationPreference.kind` (read when used: no
+    migration for a new kind)."""
+    return NOTIFICATION_KINDS.choices()
+
+
 class Notification(models.Model):
     """One message to one recipient, made from an `OutboxEntry` at delivery, rendered in the
     recipient's language and marked as sent on its own."""
@@ -62,11 +74,10 @@ class Notification(models.Model):
         RETURNED = "returned", _("returned to you")
         REOPENED = "reopened", _("case reopened")
         COMPENSATION_APPROVAL = "compensation_approval", _("compensation awaiting approval")
-        REVIEW = "review", _("improvement review")
-        ACTION_REMINDER = "action_reminder", _("improvement action reminder")
         WEBHOOK_DISABLED = "webhook_disabled", _("webhook subscription disabled")
 
-    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, db_index=True)
+    # The engine's kinds above and those other apps register (evaluations.reviews.emails).
+    kind = models.CharField(_("kind"), max_length=30, choices=notification_kinds, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -107,13 +118,16 @@ class Notification(models.Model):
         return f"{self.kind} → {self.recipient} ({self.status})"
 
 
+NOTIFICATION_KINDS.add_choices(Notification.Kind)
+
+
 class NotificationPreference(models.Model):
     """A user's choice per kind; no row means e-mail is on."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
     )
-    kind = models.CharField(_("kind"), max_length=30, choices=Notification.Kind.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=notification_kinds)
     email = models.BooleanField(_("send e-mail"), default=True)
 
     class Meta:

@@ -37,6 +37,18 @@ from processes.services.base import (
     _require_works_on,
 )
 
+# The state changes of this module (re-exported by processes.services).
+__all__ = [
+    "case_auto_close_batch",
+    "case_cancel",
+    "case_close",
+    "case_comment",
+    "case_extend_deadline",
+    "case_reopen",
+    "case_resolve",
+    "compensation_decide",
+]
+
 User = AbstractBaseUser
 Kind = CaseEvent.Kind
 NoticeKind = Notification.Kind

@@ -6,10 +6,13 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from core.errors import field_error as _invalid
+from departments.models import Membership
 from processes import rules, writes
 from processes.models import (
+    EVENT_KINDS,
     Case,
     CaseEvent,
     Handoff,
@@ -29,6 +32,17 @@ from processes.services.base import (
     _require_acts_for,
     _require_open_handoff,
 )
+
+# The state changes of this module (re-exported by processes.services).
+__all__ = [
+    "case_forward",
+    "handoff_accept",
+    "handoff_claim",
+    "handoff_pause",
+    "handoff_resume",
+    "handoff_return",
+    "handoff_transfer",
+]
 
 User = AbstractBaseUser
 Kind = CaseEvent.Kind
@@ -167,6 +181,60 @@ def handoff_resume(*, handoff: Handoff | int, actor: User, at: datetime | None =
         handoff=handoff,
         paused_business_seconds=seconds,
         resolution_due_at=handoff.resolution_due_at.isoformat(),
+    )
+    change.flush()
+    return handoff
+
+
+# -- transferring ownership within the department --------------------------------------------------
+def _transferred(event, payload, handoff) -> str:
+    """The timeline's line of a transfer."""
+    return gettext("Handed over from %(from_user)s to %(to_user)s.") % {
+        "from_user": payload.get("from_user") or "—",
+        "to_user": payload.get("to_user", ""),
+    }
+
+
+HANDOFF_TRANSFERRED = EVENT_KINDS.add(
+    "handoff_transferred", gettext_lazy("handoff transferred"), sentence=_transferred
+)
+
+
+def _label(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+@transaction.atomic
+def handoff_transfer(
+    *, handoff: Handoff | int, actor: User, to_user: User | str, at: datetime | None = None
+) -> Handoff:
+    """Hand an accepted handoff to another active member of its department (`to_user`: a user or a
+    username), by its assignee or the department's lead. Giving it to its assignee changes nothing."""
+    change, handoff = _lock_handoff(handoff, actor, _now(at))
+    _require_acts_for(actor, handoff, "transfer")
+    rules.refuse(rules.may_transfer(actor, handoff))
+    rules.refuse(rules.can_transfer(handoff))
+    who = {"user__username": to_user} if isinstance(to_user, str) else {"user_id": to_user.pk}
+    member = (
+        Membership.objects.select_related("user")
+        .filter(
+            department_id=handoff.to_department_id, department__is_active=True, user__is_active=True, **who
+        )
+        .first()
+    )
+    if member is None:
+        raise _invalid("to_user", "Not an active member of the receiving department.", "assignee_not_member")
+    if handoff.assignee_id == member.user_id:
+        return handoff
+    previous = actor if handoff.assignee_id == actor.pk else handoff.assignee
+    handoff.assignee = member.user
+    writes.update(handoff, ["assignee"])
+    change.event(
+        HANDOFF_TRANSFERRED,
+        department_id=handoff.to_department_id,
+        handoff=handoff,
+        from_user=_label(previous),
+        to_user=_label(member.user),
     )
     change.flush()
     return handoff

@@ -29,6 +29,11 @@ from processes.services.base import (
     _request_handoff,
 )
 
+# The state changes of this module (re-exported by processes.services).
+__all__ = [
+    "case_open",
+]
+
 User = AbstractBaseUser
 Kind = CaseEvent.Kind
 NoticeKind = Notification.Kind

@@ -31,6 +31,7 @@ from django.core import mail
 
 from departments.models import Department, Membership, UserSettings
 from evaluations.reviews import services as reviews
+from evaluations.reviews.emails import NotificationKind
 from evaluations.reviews.models import ImprovementAction
 from evaluations.services import kpi_ensure_defaults
 from processes import services
@@ -375,8 +376,8 @@ SCENARIOS: dict[str, Callable[[Scene], datetime]] = {
     Kind.RETURNED.value: returned,
     Kind.REOPENED.value: reopened,
     Kind.COMPENSATION_APPROVAL.value: compensation_approval,
-    Kind.REVIEW.value: review,
-    Kind.ACTION_REMINDER.value: action_reminder,
+    NotificationKind.REVIEW.value: review,
+    NotificationKind.ACTION_REMINDER.value: action_reminder,
 }
 
 

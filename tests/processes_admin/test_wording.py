@@ -5,8 +5,8 @@ import pytest
 from django.utils import translation
 
 from core.errors import StateConflict
-from evaluations.admin.errors import error_text as evaluation_error_text
-from processes.admin.common import error_text
+from core.messages import error_text
+from core.messages import error_text as evaluation_error_text
 
 pytestmark = pytest.mark.django_db
 

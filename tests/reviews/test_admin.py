@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from django.test import Client
 
+from core.messages import MESSAGES as ERROR_MESSAGES
 from evaluations.reviews import services as reviews
-from evaluations.reviews.forms import ERROR_MESSAGES
 from evaluations.reviews.models import ImprovementAction, ImprovementReview, ReviewCycle
 
 from .support import sh

@@ -13,8 +13,9 @@ from django.core import mail
 from django.db import connections
 
 from evaluations.reviews import services as reviews
+from evaluations.reviews.emails import NotificationKind
 from evaluations.reviews.models import ImprovementReview
-from processes.models import Notification, OutboxEntry
+from processes.models import OutboxEntry
 from processes.outbox import deliver_due
 from tests.support import addressed
 
@@ -59,7 +60,7 @@ def cycle(transactional_db, no_kick):
 def assert_one_review_and_one_email_each() -> ImprovementReview:
     review = ImprovementReview.objects.get()
     assert list(OutboxEntry.objects.values_list("dedup_key", flat=True)) == [f"review:{review.pk}"]
-    keys = Counter(addressed(DUE).filter(kind=Notification.Kind.REVIEW).values_list("dedup_key", flat=True))
+    keys = Counter(addressed(DUE).filter(kind=NotificationKind.REVIEW).values_list("dedup_key", flat=True))
     assert len(keys) == 4 and set(keys.values()) == {1}
     assert all(k.startswith(f"review:{review.pk}:") for k in keys)
     assert deliver_due(now=DUE + timedelta(minutes=1)) == (4, 0)

@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from evaluations.models import Scorecard, ScorecardCriterion
 from evaluations.reviews import services as reviews
+from evaluations.reviews.emails import NotificationKind
 from evaluations.reviews.findings import findings_in_scope
 from evaluations.reviews.models import ImprovementAction, ImprovementReview
 from processes import services as process_services
@@ -126,7 +127,7 @@ def test_a_lead_sees_only_their_departments_part_of_the_findings(november):
 
 
 def test_each_recipient_gets_one_email_in_their_language_with_their_part(world, november):
-    rows = {n.recipient: n for n in delivered(DUE).filter(kind=Notification.Kind.REVIEW)}
+    rows = {n.recipient: n for n in delivered(DUE).filter(kind=NotificationKind.REVIEW)}
     assert set(rows) == {
         "rv_officer@bank.example",
         "rv_front_lead@bank.example",
@@ -203,7 +204,7 @@ def test_sampled_cases_appear_with_the_customer_masked(world, no_kick):
     assert sample["sampled"] == 2
     assert {c["customer"] for c in sample["cases"]} == {"王*明"}
     assert {c["department"] for c in sample["cases"]} == {"RV_BACK"}
-    notes = delivered(DUE).filter(kind=Notification.Kind.REVIEW)
+    notes = delivered(DUE).filter(kind=NotificationKind.REVIEW)
     assert notes.exists()
     for note in notes:
         assert "王小明" not in note.body_text + note.body_html and "13912345678" not in note.body_text
@@ -212,7 +213,7 @@ def test_sampled_cases_appear_with_the_customer_masked(world, no_kick):
 
 
 def test_opted_out_leads_muted_runs_and_switched_off_recipients_get_nothing(world, no_kick):
-    NotificationPreference.objects.create(user=world.front_lead, kind=Notification.Kind.REVIEW, email=False)
+    NotificationPreference.objects.create(user=world.front_lead, kind=NotificationKind.REVIEW, email=False)
     cycle = world.cycle(now=sh(2026, 11, 15), notify_quality_office=False)
     review, _ = reviews.review_cycle_run(cycle=cycle, period_start=NOVEMBER, at=DUE)
     assert list(addressed(DUE).values_list("recipient", flat=True)) == ["rv_back_lead@bank.example"]

@@ -11,6 +11,7 @@ import time_machine
 from departments.models import UserSettings
 from evaluations import tasks
 from evaluations.reviews import services as reviews
+from evaluations.reviews.emails import NotificationKind
 from evaluations.reviews.models import ImprovementAction
 from processes.models import Notification, OutboxEntry
 from tests.support import addressed, delivered
@@ -61,7 +62,7 @@ def test_owners_are_reminded_of_actions_due_soon_and_leads_of_overdue_ones(world
 
     rows = {
         (n.dedup_key, n.recipient): n
-        for n in delivered(sh(2026, 12, 10, 8, 30)).filter(kind=Notification.Kind.ACTION_REMINDER)
+        for n in delivered(sh(2026, 12, 10, 8, 30)).filter(kind=NotificationKind.ACTION_REMINDER)
     }
     soon, overdue = actions["soon"], actions["overdue"]
     assert sorted(rows) == sorted(
