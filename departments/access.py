@@ -18,7 +18,7 @@ from django.contrib.auth.backends import ModelBackend
 _MAX_USERS = 10_000
 _lock = threading.Lock()
 _permissions: dict[int, tuple[Any, set[str]]] = {}
-_memberships: dict[int, tuple[Any, set[int]]] = {}
+_memberships: dict[int, tuple[Any, Any]] = {}
 
 
 def remember_stamp(user, stamp: int | None) -> None:
@@ -42,8 +42,8 @@ def _store(cache: dict, user_id: int, key: Any, value: Any) -> None:
         cache[user_id] = (key, value)
 
 
-def member_ids(user, load) -> set[int]:
-    """The user's department ids: from memory under the request's stamp, else `load()`."""
+def member_ids(user, load):
+    """The user's memberships as `load()` returns them: from memory under the request's stamp."""
     stamp = _stamp(user)
     if stamp is None:
         return load()

@@ -26,22 +26,28 @@ def acts_for_all(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and user.has_perm(ACT_FOR_ALL))
 
 
-def _member_ids(user: User) -> set[int]:
-    """Departments the user belongs to, cached on the user object for the request."""
+def _roles(user: User) -> dict[int, str]:
+    """The user's role in each active department, cached on the user object for the request (and
+    across requests under the configuration stamp: departments.access)."""
     if not (user.is_authenticated and user.is_active):
-        return set()
-    cached = getattr(user, "_baton_department_ids", None)
+        return {}
+    cached = getattr(user, "_baton_department_roles", None)
     if cached is None:
         cached = access.member_ids(
             user,
-            lambda: set(
+            lambda: dict(
                 Membership.objects.filter(user=user, department__is_active=True).values_list(
-                    "department_id", flat=True
+                    "department_id", "role"
                 )
             ),
         )
-        user._baton_department_ids = cached
+        user._baton_department_roles = cached
     return cached
+
+
+def _member_ids(user: User) -> set[int]:
+    """Departments the user belongs to."""
+    return set(_roles(user))
 
 
 def acting_department_ids(user: User) -> set[int]:
@@ -53,17 +59,13 @@ def acts_for(user: User, department_id: int | None) -> bool:
     if department_id is None:
         return False
     # Membership first: one cached query, where the permission check costs two.
-    return department_id in _member_ids(user) or acts_for_all(user)
+    return department_id in _roles(user) or acts_for_all(user)
 
 
 def leads(user: User, department_id: int) -> bool:
     if acts_for_all(user):
         return True
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return Membership.objects.filter(
-        user=user, department_id=department_id, role=Membership.Role.LEAD
-    ).exists()
+    return _roles(user).get(department_id) == Membership.Role.LEAD
 
 
 def visible_departments(user: User) -> QuerySet[Department]:
