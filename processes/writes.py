@@ -96,6 +96,20 @@ def _reader(field: fields.Field) -> Callable[[Model], Any]:
     return lambda obj: field.pre_save(obj, add=True)
 
 
+_orders: dict[type[Model], list[tuple[str, fields.Field]]] = {}
+
+
+def new(model: type[Model], /, **values: Any) -> Model:
+    """An unsaved instance from column values (attnames: "case_id"), every other field at its
+    default. Built with positional arguments, the ORM's own fast path (as rows read from the
+    database are): the keyword path looks each field up, pops related objects and defaults, and
+    was a tenth of a state change's Python."""
+    order = _orders.get(model)
+    if order is None:
+        order = _orders[model] = [(f.attname, f) for f in model._meta.concrete_fields]
+    return model(*[values[name] if name in values else field.get_default() for name, field in order])
+
+
 def update(obj: Model, fields: Iterable[str]) -> None:
     """UPDATE one row's named fields (names as for update_fields: "assignee", not "assignee_id")."""
     model = type(obj)

@@ -42,6 +42,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the write lock at BEGIN so two writers queue on the busy timeout instead of failing with
     # "database is locked" half-way through a transaction.
     # https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-transaction-behavior
+    DATABASES["default"]["ENGINE"] = "core.db.sqlite3"  # Django's, placeholders converted once
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

@@ -102,7 +102,8 @@ class _Change:
         user = self.actor if actor is True else _user(actor or None)
         # Keys rather than objects, with the objects put in the instance's relation cache: the
         # related descriptors' checks were a tenth of the time of a state change's Python.
-        event = CaseEvent(
+        event = writes.new(
+            CaseEvent,
             case_id=self.case.pk,
             handoff_id=handoff.pk if handoff is not None else None,
             kind=kind,
@@ -272,7 +273,8 @@ def _request_handoff(
     schedule = change.schedule(to_department.pk)
     from_department = from_handoff.to_department if from_handoff else None
     from_stage = from_handoff.to_stage if from_handoff else None
-    handoff = Handoff(
+    handoff = writes.new(
+        Handoff,
         case_id=case.pk,
         kind=kind,
         from_department_id=from_department.pk if from_department is not None else None,

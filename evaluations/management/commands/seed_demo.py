@@ -21,7 +21,6 @@ SQLITE_BULK_LOAD = (
     "PRAGMA synchronous=OFF",
     "PRAGMA wal_autocheckpoint=20000",
     "PRAGMA cache_size=-131072",
-    "PRAGMA mmap_size=1073741824",
 )
 
 
