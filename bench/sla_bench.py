@@ -302,12 +302,14 @@ def generate(count: int) -> None:
             """
             INSERT INTO processes_case (
                 reference, process_id, title, description, customer_id, customer_name, customer_phone,
+                customer_email, customer_id_key, customer_phone_key, repeat_complaint,
                 channel, priority, status, current_stage_id, current_department_id, due_at,
                 regulatory_extensions, resolution, recovery_measure, compensation_approval, source,
                 external_id, reopen_count, created_at, updated_at)
             SELECT 'BEN-202611-' || lpad(g::text, 9, '0'),
                    (%(processes)s::bigint[])[1 + g %% %(n)s],
-                   '信用卡年费争议 #' || g, '', 'C' || g, '王小明', '13912345678',
+                   -- no customer data: those columns hold ciphertext, and the sweep never reads them
+                   '信用卡年费争议 #' || g, '', '', '', '', '', '', '', false,
                    'phone', 'normal', 'in_progress',
                    (%(stages)s::bigint[])[1 + g %% %(n)s],
                    (%(departments)s::bigint[])[1 + g %% %(n)s],
