@@ -198,7 +198,7 @@ def can_transfer(handoff: Handoff) -> StateConflict | None:
 declare(transfer_not_allowed=_("Only the department's lead or the handoff's assignee transfers it."))
 
 
-@offers(Action.TRANSFER, order=25)
+@offers(Action.TRANSFER, order=65)
 def _offer_transfer(ask: Asking) -> bool:
     return (
         ask.acts_for_handoff

@@ -271,6 +271,22 @@ def test_staff_pages_under_production_settings(server, chromium, device):
     agent.detail("03_case_timeline", ".case-timeline")
     agent.close()
 
+    # A lead on an accepted handoff of the department: every action card, the hand-over included.
+    lead = Screen(chromium, server, device, "card_center_lead")
+    page = lead.go("/admin/processes/handoff/")
+    page.locator("#result_list tbody tr").first.locator(
+        "td.field-case_link a, th.field-case_link a"
+    ).first.click()
+    page.wait_for_url(re.compile(r"/admin/processes/case/\d+/change/$"))
+    accept = page.locator("button:has-text('签收'), input[value='签收']")
+    if accept.count():
+        accept.first.click()
+        page.wait_for_load_state("load")
+    assert "转交给同事" in page.locator(".case-actions").inner_text()
+    lead.check("03c_case_page_lead")
+    lead.detail("03c_case_actions", ".case-actions")
+    lead.close()
+
     # -- the live operations page of a lead: its body refreshed by its static script ---------------
     lead = Screen(chromium, server, device, "card_center_lead")
     page = lead.go("/admin/processes/handoff/live/?every=2")
